@@ -1,0 +1,59 @@
+# The two commands: `make book` and `make test`. Both create .venv on first use and install
+# only what is missing afterwards (the stamp file follows requirements.txt and pyproject.toml).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+PROFILE ?= cpu
+ONLY ?=
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# pip warns about every local index folder that lacks a package; keep the real messages only
+QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
+.SHELLFLAGS := -o pipefail -c
+
+.PHONY: book run html test lint sync lock clean help
+
+help:
+	@echo "make book [PROFILE=cpu|gpu|smoke] [ONLY=01,03]   run chapters with papermill, build the HTML book"
+	@echo "make test                                      lint, unit tests, every chapter in the smoke profile, book build"
+	@echo "make sync                                      pair notebooks/*.py with their .ipynb, refresh setup cells"
+	@echo "make lock                                      re-resolve requirements.in into requirements.txt"
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing the course environment into $(VENV) (first time: several minutes) ..."
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet -r requirements.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet --no-deps -e . 2>&1 | $(QUIET_PIP)
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(PY) -m helpers.book run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m helpers.book build --profile $(PROFILE)
+
+# Only the execution, or only the HTML, when iterating on one of them.
+run: $(STAMP)
+	$(PY) -m helpers.book run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+html: $(STAMP)
+	$(PY) -m helpers.book build --profile $(PROFILE)
+
+lint: $(STAMP)
+	$(PY) -m ruff check helpers tests notebooks/*.py
+	$(PY) -m ruff format --check helpers tests notebooks/*.py
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q --durations=10
+
+sync: $(STAMP)
+	$(PY) -m helpers.book sync
+
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet -r requirements.in
+	{ echo "# Resolved from requirements.in by \`make lock\` on Linux x86_64, Python 3.11. Do not edit by hand."; \
+	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
+	rm -rf build/lock-venv
+
+clean:
+	rm -rf build

