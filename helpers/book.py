@@ -329,9 +329,7 @@ def build(profile: str, out: Path | None = None, stream=sys.stdout) -> Path:
         print(f"warning: {warning}", file=stream)
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "jupyter_book",
+            str(Path(sys.executable).with_name("jupyter-book")),
             "build",
             str(staging),
             "--path-output",

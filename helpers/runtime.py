@@ -206,6 +206,11 @@ def import_tensorflow():
     """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
+    # Triton (PyTorch's compiler, loaded by torch._dynamo and torchvision) crashes the process
+    # when it is first imported after TensorFlow: their bundled LLVM builds clash. Loading it
+    # first keeps both frameworks usable in one kernel.
+    if importlib.util.find_spec("triton") is not None:
+        importlib.import_module("triton")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     sys.stderr.flush()
     saved = os.dup(2)

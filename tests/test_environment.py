@@ -49,3 +49,17 @@ def test_requirements_lock_covers_every_direct_requirement():
         if line:
             name = re.split(r"[=<>\[ ]", line)[0].lower().replace("_", "-")
             assert name in locked, f"{name} is in requirements.in but not locked in requirements.txt"
+
+
+def test_tensorflow_then_torch_compiler_in_one_process():
+    # importing TensorFlow first and Triton (via torch._dynamo) second crashes the interpreter;
+    # runtime.import_tensorflow must prevent that, so run it in a fresh process
+    import subprocess
+    import sys
+
+    code = (
+        "from helpers import runtime; tf = runtime.import_tensorflow(); "
+        "import torch._dynamo, torchvision.ops; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -25,8 +25,8 @@ def test_frame_differences_on_known_frames():
 
 def test_keyframes_pick_the_largest_changes_per_window():
     diffs = np.array([1, 9, 1, 1, 7, 2, 8, 3, 1], dtype=float)  # 10 frames
-    # frame j scores diffs[j-1]; windows [0..4] and [5..9]
-    assert frames.motion_keyframes(diffs, 2, 5).tolist() == [2, 4]
+    # frame j scores diffs[j-1]: [0, 1, 9, 1, 1 | 7, 2, 8, 3, 1]; ties go to the earlier frame
+    assert frames.motion_keyframes(diffs, 2, 5).tolist() == [1, 2, 5, 7]
     assert frames.motion_keyframes(diffs, 1, 5).tolist() == [2, 7]
 
 

@@ -83,9 +83,12 @@ def test_a_failing_chapter_names_itself_its_cell_and_the_notebook(tmp_path):
     for name in ("data_manifest.yaml", "pyproject.toml", "jupytext.toml"):
         shutil.copy(ROOT / name, root)
     (root / "notebooks" / "profiles" / "smoke.yaml").write_text("common: {SEED: 0}\n")
-    (root / "notebooks" / "00_broken.py").write_text(
-        '# %% tags=["parameters"]\nSEED = 1\n\n# %%\nx = 1\n\n# %%\nraise ValueError("the claim does not hold")\n'
+    header = (ROOT / "notebooks" / f"{WRITTEN[0].slug}.py").read_text().split("\n# %%")[0]
+    body = (
+        '# %% tags=["parameters"]\nPROFILE = "cpu"\nSEED = 1\n\n'
+        '# %%\nx = 1\n\n# %%\nraise ValueError("the claim does not hold")\n'
     )
+    (root / "notebooks" / "00_broken.py").write_text(header + "\n" + body)
     env = dict(os.environ, COURSE_ROOT=str(root))
     result = subprocess.run(
         [sys.executable, "-m", "helpers.book", "run", "--profile", "smoke"], capture_output=True, text=True, env=env
