@@ -98,8 +98,9 @@ def badge_line(chapter_slug: str, root: Path | None = None) -> str:
 def setup_cell(root: Path | None = None) -> str:
     """The first code cell of every chapter, generated so that the repository address lives in one place."""
     return f'''# %% tags=["setup", "hide-input"]
-{SETUP_MARKER} (installs the course helpers from the repository and only
-# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+{SETUP_MARKER} (installs the course helpers from the
+# repository, and only the packages Colab lacks), in a local checkout (where `make book`
+# installed everything) and in CI.
 import importlib.util
 import subprocess
 import sys
@@ -109,8 +110,10 @@ COURSE_REPO = "{repository_url(root)}"
 if importlib.util.find_spec("helpers") is None:
     course_dir = Path.home() / "video-generation-course"
     if not course_dir.exists():
-        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+        clone = ["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)]
+        subprocess.run(clone, check=True)
+    pip_install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+    subprocess.run([*pip_install, "-e", str(course_dir)], check=True)
     sys.path.insert(0, str(course_dir))
     from helpers.runtime import install_missing
 

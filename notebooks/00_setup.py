@@ -27,8 +27,9 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/00_setup.ipynb)
 
 # %% tags=["setup", "hide-input"]
-# Set-up: works in Colab (installs the course helpers from the repository and only
-# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+# Set-up: works in Colab (installs the course helpers from the
+# repository, and only the packages Colab lacks), in a local checkout (where `make book`
+# installed everything) and in CI.
 import importlib.util
 import subprocess
 import sys
@@ -38,8 +39,10 @@ COURSE_REPO = "https://github.com/frame-by-frame-course/video-generation"
 if importlib.util.find_spec("helpers") is None:
     course_dir = Path.home() / "video-generation-course"
     if not course_dir.exists():
-        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+        clone = ["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)]
+        subprocess.run(clone, check=True)
+    pip_install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+    subprocess.run([*pip_install, "-e", str(course_dir)], check=True)
     sys.path.insert(0, str(course_dir))
     from helpers.runtime import install_missing
 
@@ -90,12 +93,24 @@ for c in chapters:
             "ec": "#2d6a4f" if c.written else "#999999",
         },
     )
-for a, b in [("00", "01"), ("01", "02")] + [("02", f.number) for f in families] + [(f.number, "09") for f in families]:
+for a, b in (
+    [("00", "01"), ("01", "02")]
+    + [("02", f.number) for f in families]
+    + [(f.number, "09") for f in families]
+):
     (x0, y0), (x1, y1) = positions[a], positions[b]
-    ax.annotate("", (x1 - 0.33, y1), (x0 + 0.33, y0), arrowprops={"arrowstyle": "->", "color": "#666666", "lw": 0.8})
+    ax.annotate(
+        "",
+        (x1 - 0.33, y1),
+        (x0 + 0.33, y0),
+        arrowprops={"arrowstyle": "->", "color": "#666666", "lw": 0.8},
+    )
 ax.set_xlim(-0.5, 4.5)
 ax.set_ylim(-1.2, 2.6)
-ax.set_title("The course: green chapters are written in this checkout, grey ones are coming next", fontsize=10)
+ax.set_title(
+    "The course: green chapters are written in this checkout, grey ones are coming next",
+    fontsize=10,
+)
 plt.show()
 
 # %% [markdown]
@@ -159,8 +174,15 @@ print("this chapter runs on:", device)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     fallback = runtime.select_device("cuda")
-print("asking for cuda gives:", fallback, "|", caught[0].message if caught else "no warning: CUDA is here")
-assert fallback == "cuda" or (fallback == "cpu" and caught), "a missing GPU must fall back to the CPU with a warning"
+print(
+    "asking for cuda gives:",
+    fallback,
+    "|",
+    caught[0].message if caught else "no warning: CUDA is here",
+)
+assert fallback == "cuda" or (fallback == "cpu" and caught), (
+    "a missing GPU must fall back to the CPU with a warning"
+)
 
 # %% [markdown]
 # How fast is this device? A 1024 x 1024 matrix product, timed after a warm-up:
@@ -187,7 +209,11 @@ print(f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float
 # %%
 def draw() -> tuple[float, float, float]:
     runtime.seed_everything(SEED)
-    return float(np.random.rand()), torch.rand(1).item(), torch.nn.Linear(4, 1).weight.sum().item()
+    return (
+        float(np.random.rand()),
+        torch.rand(1).item(),
+        torch.nn.Linear(4, 1).weight.sum().item(),
+    )
 
 
 first, second = draw(), draw()
@@ -212,9 +238,13 @@ assert first == second, "seeding must make runs repeatable"
 checkpoint_dir = runtime.build_dir("00_setup", PROFILE)
 
 
-def train(steps: int, checkpoint: Path, stop_after: int | None = None, every: int = 10) -> dict:
+def train(
+    steps: int, checkpoint: Path, stop_after: int | None = None, every: int = 10
+) -> dict:
     runtime.seed_everything(SEED)
-    model = torch.nn.Sequential(torch.nn.Linear(1, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(1, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1)
+    )
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     generator = torch.Generator().manual_seed(SEED)
     state = runtime.load_checkpoint(checkpoint)
@@ -224,7 +254,9 @@ def train(steps: int, checkpoint: Path, stop_after: int | None = None, every: in
         optimiser.load_state_dict(state["optimiser"])
         generator.set_state(state["generator"])
         start, losses = state["step"], state["losses"]
-    for step in runtime.progress(range(start, steps), desc=f"training from step {start}", leave=False):
+    for step in runtime.progress(
+        range(start, steps), desc=f"training from step {start}", leave=False
+    ):
         x = torch.rand(64, 1, generator=generator) * 4 - 2
         loss = torch.nn.functional.mse_loss(model(x), torch.sin(3 * x))
         optimiser.zero_grad()
@@ -253,7 +285,9 @@ half = RESUME_STEPS // 2
 first_part = train(RESUME_STEPS, checkpoint_dir / "interrupted.pt", stop_after=half)
 resumed = train(RESUME_STEPS, checkpoint_dir / "interrupted.pt")
 straight = train(RESUME_STEPS, checkpoint_dir / "uninterrupted.pt")
-print(f"first run stopped at step {half}; the second run started at step {resumed['started_at']}")
+print(
+    f"first run stopped at step {half}; the second run started at step {resumed['started_at']}"
+)
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(straight["losses"], label="uninterrupted", lw=3, alpha=0.4)

@@ -28,8 +28,9 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/01_video_to_frames.ipynb)
 
 # %% tags=["setup", "hide-input"]
-# Set-up: works in Colab (installs the course helpers from the repository and only
-# the packages Colab lacks), in a local checkout (where `make book` installed everything) and in CI.
+# Set-up: works in Colab (installs the course helpers from the
+# repository, and only the packages Colab lacks), in a local checkout (where `make book`
+# installed everything) and in CI.
 import importlib.util
 import subprocess
 import sys
@@ -39,8 +40,10 @@ COURSE_REPO = "https://github.com/frame-by-frame-course/video-generation"
 if importlib.util.find_spec("helpers") is None:
     course_dir = Path.home() / "video-generation-course"
     if not course_dir.exists():
-        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(course_dir)], check=True)
+        clone = ["git", "clone", "--depth", "1", COURSE_REPO, str(course_dir)]
+        subprocess.run(clone, check=True)
+    pip_install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+    subprocess.run([*pip_install, "-e", str(course_dir)], check=True)
     sys.path.insert(0, str(course_dir))
     from helpers.runtime import install_missing
 
@@ -55,7 +58,9 @@ FRAME_SIZE = 128  # side of the square frames, in pixels, after letterboxing
 LONG_STRIDE = 100  # the "every 100th frame" sampling whose effect we measure
 KEYFRAMES = 5  # motion keyframes kept ...
 WINDOW_SECONDS = 1.0  # ... per window of this many seconds
-PIX2PIX_SIZE = 256  # side of each half of the side-by-side pix2pix images (256 -> 512x256 files)
+PIX2PIX_SIZE = (
+    256  # side of each half of the side-by-side pix2pix images (256 -> 512x256 files)
+)
 PIX2PIX_EXAMPLES = 8  # how many side-by-side files to write
 MNIST_SEQUENCES = 200  # Moving MNIST sequences per split
 BATCH_SIZE = 8
@@ -74,7 +79,9 @@ from helpers import datasets, frames, manifest, runtime, video, viz
 runtime.seed_everything(SEED)
 OUT = runtime.build_dir("01_video_to_frames", PROFILE)
 CLIPS = ("bigbuckbunny", "bikes", "carphone")
-print(f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {OUT.relative_to(runtime.course_root())}")
+print(
+    f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {OUT.relative_to(runtime.course_root())}"
+)
 
 # %% [markdown]
 # ## What you will build
@@ -85,11 +92,18 @@ print(f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {OUT.relative_to
 
 # %%
 bikes = datasets.load_clip("bikes", size=FRAME_SIZE)
-shot_starts = np.concatenate([[0], frames.detect_scene_cuts(frames.frame_differences(bikes.frames))])
+shot_starts = np.concatenate(
+    [[0], frames.detect_scene_cuts(frames.frame_differences(bikes.frames))]
+)
 hero_digits = datasets.moving_mnist(1, frames=8, seed=SEED)[0]
-fig, axes = plt.subplots(3, 1, figsize=(10, 6.2), gridspec_kw={"height_ratios": [1, 1, 0.9]})
+fig, axes = plt.subplots(
+    3, 1, figsize=(10, 6.2), gridspec_kw={"height_ratios": [1, 1, 0.9]}
+)
 axes[0].imshow(viz.grid(bikes.frames[shot_starts], pad=3))
-axes[0].set_title(f"the first frame of each of the {len(shot_starts)} shots found in bikes.mp4", fontsize=9)
+axes[0].set_title(
+    f"the first frame of each of the {len(shot_starts)} shots found in bikes.mp4",
+    fontsize=9,
+)
 axes[1].imshow(datasets.side_by_side(bikes.frames[40], bikes.frames[41]))
 axes[1].set_title("a pix2pix training image: input frame t | target frame t+1", fontsize=9)
 axes[2].imshow(viz.grid(hero_digits, pad=2, background=128))
@@ -160,7 +174,11 @@ print(
 )
 part = video.read_frames(bunny_path, size=FRAME_SIZE, start=1.0, end=3.0, stride=10)
 print("from 1 s to 3 s, every 10th frame: frame numbers", part.indices.tolist())
-viz.show_frames(part.frames, [f"#{i} ({t:.1f} s)" for i, t in zip(part.indices, part.times, strict=True)], size=1.6)
+viz.show_frames(
+    part.frames,
+    [f"#{i} ({t:.1f} s)" for i, t in zip(part.indices, part.times, strict=True)],
+    size=1.6,
+)
 plt.show()
 
 # %% [markdown]
@@ -178,9 +196,14 @@ plt.show()
 
 # %%
 clips = {name: datasets.load_clip(name, size=FRAME_SIZE) for name in CLIPS}
-cuts = {name: frames.detect_scene_cuts(frames.frame_differences(c.frames)) for name, c in clips.items()}
+cuts = {
+    name: frames.detect_scene_cuts(frames.frame_differences(c.frames))
+    for name, c in clips.items()
+}
 shots = {name: frames.shot_ids(len(c), cuts[name]) for name, c in clips.items()}
-gaps = [g for g in (1, 2, 5, 10, 25, 50, LONG_STRIDE) if g < min(len(c) for c in clips.values())]
+gaps = [
+    g for g in (1, 2, 5, 10, 25, 50, LONG_STRIDE) if g < min(len(c) for c in clips.values())
+]
 gaps = sorted(set(gaps))
 
 
@@ -189,14 +212,21 @@ def mean_change(clip_frames: np.ndarray, gap: int) -> float:
     return float(np.abs(grey[gap:] - grey[:-gap]).mean())
 
 
-change = pd.DataFrame({name: [mean_change(c.frames, g) for g in gaps] for name, c in clips.items()}, index=gaps)
+change = pd.DataFrame(
+    {name: [mean_change(c.frames, g) for g in gaps] for name, c in clips.items()},
+    index=gaps,
+)
 change.index.name = "gap k (frames)"
-crossing = pd.Series([float(np.mean(shots["bikes"][g:] != shots["bikes"][:-g])) for g in gaps], index=gaps)
+crossing = pd.Series(
+    [float(np.mean(shots["bikes"][g:] != shots["bikes"][:-g])) for g in gaps], index=gaps
+)
 pairs_per_10s = pd.Series([max(0, 250 // g - 1) for g in gaps], index=gaps)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
 change.plot(ax=ax1, marker="o", logx=True)
-ax1.set(ylabel="mean |frame t+k - frame t| (grey levels)", title="Farther targets differ more")
+ax1.set(
+    ylabel="mean |frame t+k - frame t| (grey levels)", title="Farther targets differ more"
+)
 ax2.plot(gaps, 100 * crossing, marker="o", color="C3")
 ax2.set(
     xscale="log",
@@ -219,7 +249,11 @@ summary
 t = 10
 viz.show_frames(
     clips["bikes"].frames[[t, t + 1, t + LONG_STRIDE]],
-    [f"input: frame {t}", f"k=1: frame {t + 1}", f"k={LONG_STRIDE}: frame {t + LONG_STRIDE}"],
+    [
+        f"input: frame {t}",
+        f"k=1: frame {t + 1}",
+        f"k={LONG_STRIDE}: frame {t + LONG_STRIDE}",
+    ],
     size=2.6,
     suptitle="The same input, two different tasks",
 )
@@ -231,8 +265,12 @@ plt.show()
 # strides and shows what each learns.
 
 # %%
-assert change.loc[LONG_STRIDE, "bikes"] > 3 * change.loc[1, "bikes"], "long strides must change frames far more"
-assert crossing.loc[1] < 0.05 and crossing.loc[LONG_STRIDE] > 0.5, "long strides on edited footage cross cuts"
+assert change.loc[LONG_STRIDE, "bikes"] > 3 * change.loc[1, "bikes"], (
+    "long strides must change frames far more"
+)
+assert crossing.loc[1] < 0.05 and crossing.loc[LONG_STRIDE] > 0.5, (
+    "long strides on edited footage cross cuts"
+)
 
 # %% [markdown]
 # ## 4. Motion keyframes
@@ -251,7 +289,12 @@ keys = frames.motion_keyframes(diffs, KEYFRAMES, window)
 fig, ax = plt.subplots(figsize=(11, 3))
 ax.plot(np.arange(1, len(bikes)), diffs, lw=1, label="difference to previous frame")
 ax.scatter(
-    keys[keys > 0], diffs[keys[keys > 0] - 1], color="C3", s=14, zorder=3, label=f"{KEYFRAMES} keyframes per window"
+    keys[keys > 0],
+    diffs[keys[keys > 0] - 1],
+    color="C3",
+    s=14,
+    zorder=3,
+    label=f"{KEYFRAMES} keyframes per window",
 )
 for edge in range(0, len(bikes) + 1, window):
     ax.axvline(edge, color="grey", lw=0.5, ls=":")
@@ -285,7 +328,14 @@ keyframe_dir = OUT / "bikes_keyframes"
 def run_frames_tool(video_file: Path, arguments: str) -> subprocess.CompletedProcess:
     """Run the command from the repository root, as you would in a terminal, and show it."""
     print(f"$ python -m helpers.frames extract {video_file.name} {arguments}")
-    command = [sys.executable, "-m", "helpers.frames", "extract", str(video_file), *shlex.split(arguments)]
+    command = [
+        sys.executable,
+        "-m",
+        "helpers.frames",
+        "extract",
+        str(video_file),
+        *shlex.split(arguments),
+    ]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
 
 
@@ -295,7 +345,9 @@ result = run_frames_tool(manifest.resolve("bikes"), f"--out {out_arg} {options}"
 print(result.stdout.strip() or result.stderr.strip())
 meta = json.loads((keyframe_dir / "frames.json").read_text())
 print({k: meta[k] for k in ("fps", "size", "keyframes", "window_seconds", "count")})
-assert meta["indices"] == keys.tolist(), "the command and the library must keep the same frames"
+assert meta["indices"] == keys.tolist(), (
+    "the command and the library must keep the same frames"
+)
 
 # %% [markdown]
 # Bad input gets one line naming the file and the problem, and leaves nothing behind:
@@ -303,7 +355,9 @@ assert meta["indices"] == keys.tolist(), "the command and the library must keep 
 # %%
 not_a_video = OUT / "notes.mp4"
 not_a_video.write_text("this is a text file with a video's name\n")
-result = run_frames_tool(not_a_video, f"--out {(OUT / 'should_not_exist').relative_to(ROOT)}")
+result = run_frames_tool(
+    not_a_video, f"--out {(OUT / 'should_not_exist').relative_to(ROOT)}"
+)
 print(f"exit code {result.returncode}; stderr: {result.stderr.strip()}")
 assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
 
@@ -325,12 +379,15 @@ ax.plot(np.arange(1, len(bikes)), diffs, lw=1)
 for cut in cuts["bikes"]:
     ax.axvline(cut, color="C3", lw=1.5, alpha=0.7)
 ax.set(
-    xlabel="frame", ylabel="difference to previous frame", title=f"bikes.mp4: {len(cuts['bikes'])} cuts detected (red)"
+    xlabel="frame",
+    ylabel="difference to previous frame",
+    title=f"bikes.mp4: {len(cuts['bikes'])} cuts detected (red)",
 )
 plt.show()
 viz.show_frames(
     np.concatenate([bikes.frames[cuts["bikes"] - 1], bikes.frames[cuts["bikes"]]]),
-    [f"last of shot: #{c - 1}" for c in cuts["bikes"]] + [f"first of next: #{c}" for c in cuts["bikes"]],
+    [f"last of shot: #{c - 1}" for c in cuts["bikes"]]
+    + [f"first of next: #{c}" for c in cuts["bikes"]],
     cols=len(cuts["bikes"]),
     size=2.0,
 )
@@ -343,9 +400,13 @@ print({name: cuts[name].tolist() for name in CLIPS})
 
 # %%
 inside = diffs[np.isin(np.arange(1, len(bikes)), cuts["bikes"], invert=True)]
-print(f"median difference inside shots {np.median(inside):.1f}, at cuts {np.median(diffs[cuts['bikes'] - 1]):.1f}")
+print(
+    f"median difference inside shots {np.median(inside):.1f}, at cuts {np.median(diffs[cuts['bikes'] - 1]):.1f}"
+)
 assert len(cuts["bikes"]) >= 3, "bikes.mp4 has several shots"
-assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, "single-shot clips must show no cut"
+assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, (
+    "single-shot clips must show no cut"
+)
 
 # %% [markdown]
 # ## 6. Letterboxing to a square
@@ -357,15 +418,23 @@ assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, "single-sh
 
 # %%
 raw = video.read_frames(manifest.resolve("bikes"), max_frames=1).frames[0]
-modes = {m: video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), mode=m) for m in video.RESIZE_MODES}
-modes["letterbox, white"] = video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), pad_color="white")
+modes = {
+    m: video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), mode=m) for m in video.RESIZE_MODES
+}
+modes["letterbox, white"] = video.resize_frame(
+    raw, (FRAME_SIZE, FRAME_SIZE), pad_color="white"
+)
 viz.show_frames(list(modes.values()), list(modes), size=2.2)
 plt.show()
 content_height = video.fit_within((640, 272), (FRAME_SIZE, FRAME_SIZE))[1]
 top = (FRAME_SIZE - content_height) // 2
 print(f"letterboxed content: {FRAME_SIZE}x{content_height}, {top} rows of padding above")
-assert (modes["letterbox"][:top] == 0).all() and (modes["letterbox, white"][:top] == 255).all()
-assert abs(FRAME_SIZE / content_height - 640 / 272) < 0.1, "letterboxing keeps the aspect ratio"
+assert (modes["letterbox"][:top] == 0).all() and (
+    modes["letterbox, white"][:top] == 255
+).all()
+assert abs(FRAME_SIZE / content_height - 640 / 272) < 0.1, (
+    "letterboxing keeps the aspect ratio"
+)
 
 # %% [markdown]
 # ## 7. Split by clip, never by frame
@@ -384,25 +453,41 @@ print(f"{len(all_frames)} frames in {len(set(units))} clips or shots")
 clip_split = datasets.split_by_clip(units, {"train": 0.75, "test": 0.25}, seed=SEED)
 by_clip = {s: datasets.positions_of(units, chosen) for s, chosen in clip_split.items()}
 order = np.random.default_rng(SEED).permutation(len(units))
-by_frame = {"train": np.sort(order[: int(0.75 * len(order))]), "test": np.sort(order[int(0.75 * len(order)) :])}
+by_frame = {
+    "train": np.sort(order[: int(0.75 * len(order))]),
+    "test": np.sort(order[int(0.75 * len(order)) :]),
+}
 
 
 def nearest_train_distance(split: dict[str, np.ndarray]) -> np.ndarray:
-    small = all_frames[:, ::4, ::4].astype(np.float32).mean(axis=-1).reshape(len(all_frames), -1)
+    small = (
+        all_frames[:, ::4, ::4]
+        .astype(np.float32)
+        .mean(axis=-1)
+        .reshape(len(all_frames), -1)
+    )
     train, test = small[split["train"]], small[split["test"]]
     return np.array([np.abs(train - x).mean(axis=1).min() for x in test])
 
 
-leak = {"split by frame": nearest_train_distance(by_frame), "split by clip": nearest_train_distance(by_clip)}
+leak = {
+    "split by frame": nearest_train_distance(by_frame),
+    "split by clip": nearest_train_distance(by_clip),
+}
 print("test clips:", clip_split["test"])
 fig, ax = plt.subplots(figsize=(7, 3))
 bins = np.linspace(0, max(d.max() for d in leak.values()), 40)
 for name, d in leak.items():
     ax.hist(d, bins=bins, alpha=0.6, label=f"{name}: median {np.median(d):.1f}")
-ax.set(xlabel="distance from a test frame to the nearest training frame (grey levels)", ylabel="test frames")
+ax.set(
+    xlabel="distance from a test frame to the nearest training frame (grey levels)",
+    ylabel="test frames",
+)
 ax.legend()
 plt.show()
-assert np.median(leak["split by frame"]) * 3 < np.median(leak["split by clip"]), "frame-level splits leak"
+assert np.median(leak["split by frame"]) * 3 < np.median(leak["split by clip"]), (
+    "frame-level splits leak"
+)
 
 # %% [markdown]
 # ## 8. (frame t, frame t+k) pairs for PyTorch and TensorFlow
@@ -423,12 +508,20 @@ print(f"{len(pairs)} pairs in all, {len(train_pairs)} from training clips")
 
 torch_data = datasets.TorchPairs(all_frames, train_pairs)
 loader = torch.utils.data.DataLoader(
-    torch_data, batch_size=BATCH_SIZE, shuffle=True, generator=torch.Generator().manual_seed(SEED)
+    torch_data,
+    batch_size=BATCH_SIZE,
+    shuffle=True,
+    generator=torch.Generator().manual_seed(SEED),
 )
 x_torch, y_torch = next(iter(loader))
 tf_data = datasets.tf_pairs(all_frames, train_pairs, batch_size=BATCH_SIZE)
 x_tf, y_tf = next(iter(tf_data))
-print("PyTorch batch:", tuple(x_torch.shape), x_torch.dtype, f"range [{x_torch.min():.2f}, {x_torch.max():.2f}]")
+print(
+    "PyTorch batch:",
+    tuple(x_torch.shape),
+    x_torch.dtype,
+    f"range [{x_torch.min():.2f}, {x_torch.max():.2f}]",
+)
 print(
     "TensorFlow batch:",
     tuple(x_tf.shape),
@@ -437,7 +530,9 @@ print(
 )
 
 first_torch = torch_data[0][1].permute(1, 2, 0).numpy()
-assert np.allclose(first_torch, y_tf[0].numpy(), atol=1e-6), "both frameworks must serve the same pair"
+assert np.allclose(first_torch, y_tf[0].numpy(), atol=1e-6), (
+    "both frameworks must serve the same pair"
+)
 
 # %% [markdown]
 # ## 9. The pix2pix file format: input | target side by side
@@ -453,13 +548,20 @@ big = {name: datasets.load_clip(name, size=PIX2PIX_SIZE) for name in CLIPS}
 big_frames = np.concatenate([big[name].frames for name in CLIPS])
 pix_dir = OUT / "pix2pix" / "train"
 pix_dir.mkdir(parents=True, exist_ok=True)
-chosen = train_pairs[np.random.default_rng(SEED).choice(len(train_pairs), PIX2PIX_EXAMPLES, replace=False)]
+chosen = train_pairs[
+    np.random.default_rng(SEED).choice(len(train_pairs), PIX2PIX_EXAMPLES, replace=False)
+]
 for i, (src, dst) in enumerate(chosen):
-    viz.save_image(datasets.side_by_side(big_frames[src], big_frames[dst]), pix_dir / f"{i:04d}.png")
+    viz.save_image(
+        datasets.side_by_side(big_frames[src], big_frames[dst]), pix_dir / f"{i:04d}.png"
+    )
 
 example = tf.io.decode_png(tf.io.read_file(str(pix_dir / "0000.png")))
 w = tf.shape(example)[1] // 2
-input_image, target_image = example[:, :w, :], example[:, w:, :]  # what a loader for these files does
+input_image, target_image = (
+    example[:, :w, :],
+    example[:, w:, :],
+)  # what a loader for these files does
 print(
     f"wrote {PIX2PIX_EXAMPLES} files like {(pix_dir / '0000.png').relative_to(ROOT)}: "
     f"{example.shape[1]}x{example.shape[0]} pixels"
@@ -487,9 +589,17 @@ train_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="train", seed=SEED)
 test_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="test", seed=SEED)
 print("train", train_mm.shape, "test", test_mm.shape, train_mm.dtype)
 viz.show_sequences(
-    {f"sequence {i}": test_mm[i] for i in range(min(4, len(test_mm)))}, fps=6, scale=2, save_to=OUT / "moving_mnist.gif"
+    {f"sequence {i}": test_mm[i] for i in range(min(4, len(test_mm)))},
+    fps=6,
+    scale=2,
+    save_to=OUT / "moving_mnist.gif",
 )
-viz.show_frames(test_mm[0], [("context " if t < 10 else "predict ") + str(t) for t in range(20)], cols=10, size=1.0)
+viz.show_frames(
+    test_mm[0],
+    [("context " if t < 10 else "predict ") + str(t) for t in range(20)],
+    cols=10,
+    size=1.0,
+)
 plt.show()
 
 # %% [markdown]
@@ -500,7 +610,9 @@ plt.show()
 single = datasets.moving_mnist(20, split="test", digits=1, seed=SEED).astype(np.float64)
 ys, xs = np.mgrid[:64, :64]
 mass = single.sum(axis=(2, 3))
-centres = np.stack([(single * ys).sum(axis=(2, 3)) / mass, (single * xs).sum(axis=(2, 3)) / mass], axis=-1)
+centres = np.stack(
+    [(single * ys).sum(axis=(2, 3)) / mass, (single * xs).sum(axis=(2, 3)) / mass], axis=-1
+)
 speed = np.linalg.norm(np.diff(centres, axis=1), axis=-1)
 print(f"median speed {np.median(speed):.2f} px/frame (protocol: 3.6)")
 assert abs(np.median(speed) - 3.6) < 0.5
