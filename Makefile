@@ -25,7 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@echo "installing the course environment into $(VENV) (first time: several minutes) ..."
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install --quiet -r requirements.txt 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install --quiet --no-deps -e . 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install --quiet --no-deps -e . > $(VENV)/helpers-install.log 2>&1 || { cat $(VENV)/helpers-install.log; exit 1; }
 	@touch $(STAMP)
 
 book: $(STAMP)

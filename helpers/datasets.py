@@ -45,11 +45,12 @@ def load_clip(
     """Decode the manifest clip `name` (checksum verified) and cache the frames under build/cache/frames.
 
     The cache key holds the file's checksum and every decoding parameter, so a changed file
-    or parameter never returns stale frames.
+    or parameter never returns stale frames. Beside each .npz a .json says what it holds.
     """
     path = manifest.resolve(name)
     params = {"size": size, "stride": stride, "start": start, "end": end, "mode": mode, "pad_color": pad_color}
-    key = hashlib.sha256(json.dumps({"sha256": manifest.sha256sum(path), **params}, sort_keys=True).encode())
+    described = {"clip": name, "source": str(path), "sha256": manifest.sha256sum(path), **params}
+    key = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
     target = build_dir("cache", "frames") / f"{name}-{key.hexdigest()[:16]}.npz"
     if cache and target.exists():
         with np.load(target) as data:
@@ -63,6 +64,8 @@ def load_clip(
     clip = read_frames(path, size=size, stride=stride, start=start, end=end, mode=mode, pad_color=pad_color)
     if cache:
         _save_npz(target, frames=clip.frames, indices=clip.indices, fps=np.float64(clip.fps))
+        described.update(frames=len(clip), fps=clip.fps, frame_size=list(clip.size))
+        target.with_suffix(".json").write_text(json.dumps(described, indent=1))
     return clip
 
 

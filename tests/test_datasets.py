@@ -1,9 +1,11 @@
 """helpers.datasets: cached clips, splits, pairs for both frameworks, generated sets."""
 
+import json
+
 import numpy as np
 import pytest
 
-from helpers import datasets
+from helpers import datasets, runtime
 from helpers.errors import BadInputError
 
 
@@ -14,6 +16,10 @@ def test_load_clip_caches_exactly_what_it_decodes(monkeypatch):
     again = datasets.load_clip("carphone", size=24, stride=3)
     assert not calls and np.array_equal(first.frames, again.frames)
     assert np.array_equal(first.indices, again.indices) and first.fps == again.fps
+    described = [json.loads(p.read_text()) for p in runtime.build_dir("cache", "frames").glob("carphone-*.json")]
+    assert {"clip": "carphone", "size": 24, "stride": 3, "frames": 40, "frame_size": [24, 24]}.items() <= next(
+        d for d in described if d["size"] == 24 and d["stride"] == 3
+    ).items()
 
 
 def test_split_by_clip_never_shares_a_clip():
