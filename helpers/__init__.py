@@ -7,6 +7,10 @@ Small modules named for what they hold; each docstring names the chapter that ex
 - frames    frame differences, motion keyframes, scene cuts; frames CLI  (chapter 01)
 - datasets  cached clips, splits by clip, (t, t+k) pairs, Moving MNIST   (chapter 01)
 - manifest  data_manifest.yaml: locate, verify, fetch                    (chapter 01)
+- metrics   MSE/MAE (per pixel, OpenSTL), PSNR, SSIM, warping error, CLIP (chapter 02)
+- baselines copy last, linear and flow extrapolation                     (chapter 02)
+- rollout   autoregressive rollouts, the feedback guard, drift, strips    (chapter 02)
+- results   the results registry that chapter 09 reads                   (chapter 02)
 - viz       grids, captions, GIFs, a frame scrubber
 - book      run chapters with papermill, build the HTML book
 - errors    the one exception family

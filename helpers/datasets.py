@@ -209,6 +209,41 @@ def split_side_by_side(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return image[:, : width // 2], image[:, width // 2 :]
 
 
+# --- the course's clips, cut into shots -----------------------------------------------------
+
+COURSE_CLIPS = ("bigbuckbunny", "bikes", "carphone")
+COURSE_SPLIT = {"train": 0.75, "test": 0.25}
+
+
+def course_frames(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Every frame of the three embedded clips, and the shot each belongs to ('bikes/shot2').
+
+    Shots come from scene-cut detection, so that pairs and splits never cross a cut. Chapter 01
+    builds this step by step; later chapters call it.
+    """
+    from .frames import detect_scene_cuts, frame_differences, shot_ids
+
+    all_frames, units = [], []
+    for name in COURSE_CLIPS:
+        clip = load_clip(name, size=size)
+        cuts = detect_scene_cuts(frame_differences(clip.frames))
+        all_frames.append(clip.frames)
+        units.extend(f"{name}/shot{s}" for s in shot_ids(len(clip), cuts))
+    return np.concatenate(all_frames), np.asarray(units)
+
+
+def course_split(units: np.ndarray, seed: int = 0) -> dict[str, list]:
+    """The train/test split of shots that every chapter trains and scores on."""
+    return split_by_clip(units, COURSE_SPLIT, seed=seed)
+
+
+def unit_runs(units: np.ndarray, chosen: Sequence[Any] | None = None) -> dict[Any, np.ndarray]:
+    """Positions of each shot's frames, in order: {'bikes/shot0': array([0, 1, ...]), ...}."""
+    units = np.asarray(units)
+    names = list(dict.fromkeys(units.tolist())) if chosen is None else list(chosen)
+    return {name: np.flatnonzero(units == name) for name in names}
+
+
 # --- Moving MNIST ---------------------------------------------------------------------------
 
 TEST_SHARE = 0.2  # of each digit class's images, the last 20% make test sequences

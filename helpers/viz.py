@@ -125,7 +125,6 @@ def show_sequences(
         interactive = not under_papermill()
     if interactive:
         display(scrubber(frames))
-    return frames
 
 
 def scrubber(frames: np.ndarray):

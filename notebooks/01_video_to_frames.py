@@ -450,7 +450,7 @@ units = np.concatenate([[f"{name}/shot{s}" for s in shots[name]] for name in CLI
 all_frames = np.concatenate([clips[name].frames for name in CLIPS])
 print(f"{len(all_frames)} frames in {len(set(units))} clips or shots")
 
-clip_split = datasets.split_by_clip(units, {"train": 0.75, "test": 0.25}, seed=SEED)
+clip_split = datasets.course_split(units, seed=SEED)  # 75% of the shots train, 25% test
 by_clip = {s: datasets.positions_of(units, chosen) for s, chosen in clip_split.items()}
 order = np.random.default_rng(SEED).permutation(len(units))
 by_frame = {
@@ -619,6 +619,10 @@ assert abs(np.median(speed) - 3.6) < 0.5
 
 # %% [markdown]
 # ## What this chapter leaves behind
+#
+# `datasets.course_frames(size)` repeats sections 3 to 7 in one call (all frames of the three
+# clips and the shot of each) and `datasets.course_split(units)` the split by shot: the later
+# chapters train and score on exactly these.
 #
 # Under `build/01_video_to_frames/<profile>/`: the keyframes folder with its `frames.json`,
 # the pix2pix side-by-side files and a Moving MNIST GIF; under `build/cache/`, the decoded

@@ -1,0 +1,302 @@
+"""Scores for predicted frames: pixel errors, PSNR, SSIM, temporal consistency, CLIP similarity.
+
+Frames are (T, H, W, C) sequences or (N, T, H, W, C) batches with C = 1 (grey) or 3 (RGB), either
+uint8 (0..255) or float in [0, 1]; anything else is refused with a message naming the shape or
+range found. Chapter 02
+explains each score and what it rewards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+from .errors import BadInputError
+from .runtime import TINY_LABEL, plan_weights
+
+PSNR_CAP = 100.0  # dB, for frames predicted exactly (the error is 0 and the true PSNR infinite)
+
+
+# --- input checks ---------------------------------------------------------------------------
+
+
+def as_unit_float(frames: Any, name: str = "frames") -> np.ndarray:
+    """Frames as float64 in [0, 1]: uint8 is divided by 255, floats must already lie in [0, 1]."""
+    array = np.asarray(frames)
+    if array.size == 0:
+        raise BadInputError(f"{name}: empty (shape {array.shape}); expected at least one frame")
+    if array.ndim not in (4, 5) or array.shape[-1] not in (1, 3):
+        raise BadInputError(
+            f"{name}: expected (T, H, W, C) or (N, T, H, W, C) frames with C = 1 or 3, got shape {array.shape}"
+            + ("; give grey frames a channel axis: frames[..., None]" if array.ndim in (3, 4) else "")
+        )
+    if array.dtype == np.uint8:
+        return array.astype(np.float64) / 255.0
+    if not np.issubdtype(array.dtype, np.floating):
+        raise BadInputError(f"{name}: dtype {array.dtype}; expected uint8 (0..255) or float in [0, 1]")
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).sum())
+        raise BadInputError(f"{name}: {bad} NaN or infinite values; expected float in [0, 1]")
+    low, high = float(array.min()), float(array.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        hint = (
+            " (a tanh output? map it with (x + 1) / 2)" if low < 0 else " (uint8 values stored as float? divide by 255)"
+        )
+        raise BadInputError(f"{name}: float values in [{low:.3g}, {high:.3g}]; expected [0, 1]{hint}")
+    return np.clip(array.astype(np.float64), 0.0, 1.0)
+
+
+def paired(prediction: Any, truth: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both sequences checked and converted; their shapes must be identical."""
+    pred = as_unit_float(prediction, "prediction")
+    true = as_unit_float(truth, "truth")
+    if pred.shape != true.shape:
+        raise BadInputError(f"prediction has shape {pred.shape} but truth has shape {true.shape}; they must match")
+    return pred, true
+
+
+# --- pixel scores ---------------------------------------------------------------------------
+
+
+def mse(prediction: Any, truth: Any) -> float:
+    """Mean squared error per pixel and channel, on [0, 1] data."""
+    pred, true = paired(prediction, truth)
+    return float(np.mean((pred - true) ** 2))
+
+
+def mae(prediction: Any, truth: Any) -> float:
+    """Mean absolute error per pixel and channel, on [0, 1] data."""
+    pred, true = paired(prediction, truth)
+    return float(np.mean(np.abs(pred - true)))
+
+
+def mse_per_frame(prediction: Any, truth: Any) -> np.ndarray:
+    """MSE of every frame: shape (T,) for a sequence, (N, T) for a batch."""
+    pred, true = paired(prediction, truth)
+    return ((pred - true) ** 2).mean(axis=(-3, -2, -1))
+
+
+def openstl_mse(prediction: Any, truth: Any) -> float:
+    """MSE as OpenSTL reports it: squared error summed over C x H x W per frame, then averaged
+    over frames and samples, on [0, 1] data. For 64x64 grey Moving MNIST that is 4096 times
+    the per-pixel MSE; grey frames must have one channel, or the sum triples."""
+    pred, true = paired(prediction, truth)
+    return float(np.mean(np.sum((pred - true) ** 2, axis=(-3, -2, -1))))
+
+
+def openstl_mae(prediction: Any, truth: Any) -> float:
+    """MAE in the OpenSTL convention (absolute error summed per frame, averaged over frames)."""
+    pred, true = paired(prediction, truth)
+    return float(np.mean(np.sum(np.abs(pred - true), axis=(-3, -2, -1))))
+
+
+def psnr_per_frame(prediction: Any, truth: Any) -> np.ndarray:
+    """Peak signal-to-noise ratio of every frame, 10 log10(1 / MSE) in dB, capped at PSNR_CAP."""
+    errors = mse_per_frame(prediction, truth)
+    with np.errstate(divide="ignore"):
+        values = 10.0 * np.log10(1.0 / errors)
+    return np.minimum(values, PSNR_CAP)
+
+
+def psnr(prediction: Any, truth: Any) -> float:
+    """PSNR averaged over frames (each frame's PSNR first, as video papers report it)."""
+    return float(np.mean(psnr_per_frame(prediction, truth)))
+
+
+def ssim_per_frame(prediction: Any, truth: Any, win_size: int = 7) -> np.ndarray:
+    """Structural similarity of every frame, the same computation as
+    skimage.metrics.structural_similarity(data_range=1, channel_axis=-1) with its defaults
+    (7x7 uniform window, K1=0.01, K2=0.03, sample covariance), vectorised over frames."""
+    pred, true = paired(prediction, truth)
+    height, width = pred.shape[-3:-1]
+    if min(height, width) < win_size:
+        raise BadInputError(f"frames of {height}x{width}: SSIM needs at least {win_size}x{win_size} pixels")
+    size = [1] * (pred.ndim - 3) + [win_size, win_size, 1]
+    filt = lambda x: uniform_filter(x, size=size, mode="reflect")  # noqa: E731
+    n = win_size * win_size
+    cov_norm = n / (n - 1)
+    mu_x, mu_y = filt(pred), filt(true)
+    vx = cov_norm * (filt(pred * pred) - mu_x * mu_x)
+    vy = cov_norm * (filt(true * true) - mu_y * mu_y)
+    vxy = cov_norm * (filt(pred * true) - mu_x * mu_y)
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * mu_x * mu_y + c1) * (2 * vxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (vx + vy + c2))
+    pad = (win_size - 1) // 2
+    cropped = s[..., pad : height - pad, pad : width - pad, :]
+    return cropped.mean(axis=(-3, -2, -1))
+
+
+def ssim(prediction: Any, truth: Any) -> float:
+    return float(np.mean(ssim_per_frame(prediction, truth)))
+
+
+# --- temporal consistency -------------------------------------------------------------------
+
+
+def optical_flow(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Dense Farneback flow F with source(p) ~ target(p + F(p)); frames (H, W, C) in [0, 1]."""
+
+    def grey(frame: np.ndarray) -> np.ndarray:
+        frame = np.asarray(frame)
+        frame = frame.mean(axis=-1) if frame.ndim == 3 else frame
+        return np.round(frame * 255).astype(np.uint8)
+
+    return cv2.calcOpticalFlowFarneback(grey(source), grey(target), None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Sample `frame` at p + flow(p) (backward warping, bilinear, border pixels repeated)."""
+    height, width = flow.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    warped = cv2.remap(
+        np.asarray(frame, dtype=np.float32),
+        grid_x + flow[..., 0],
+        grid_y + flow[..., 1],
+        interpolation=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return warped.reshape(np.shape(frame))
+
+
+def warping_error(frames: Any) -> float:
+    """Temporal consistency of one sequence: how well each frame is explained by moving the pixels
+    of the frame before it. For every consecutive pair, estimate the flow from frame t+1 back to
+    frame t, warp frame t forward with it, and take the mean absolute difference to frame t+1.
+
+    Lower is smoother. A frozen video scores 0, so read it next to an accuracy score.
+    """
+    seq = as_unit_float(frames, "frames")
+    if seq.ndim == 5:
+        raise BadInputError(f"frames: one sequence (T, H, W, C) at a time, got a batch of shape {seq.shape}")
+    if len(seq) < 2:
+        raise BadInputError(f"frames: need at least 2 frames, got shape {seq.shape}")
+    errors = []
+    for previous, current in zip(seq[:-1], seq[1:], strict=True):
+        flow = optical_flow(current, previous)
+        errors.append(np.abs(warp(previous, flow) - current).mean())
+    return float(np.mean(errors))
+
+
+# --- feature similarity ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Score:
+    """A score that may be unavailable: `value` is None and `reason` says why."""
+
+    name: str
+    value: float | None
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.value is not None
+
+    def __str__(self) -> str:
+        return f"{self.value:.4f}" if self.available else f"unavailable ({self.reason})"
+
+
+CLIP_HUB_ID = "timm/vit_base_patch32_clip_224.openai"
+TINY_CLIP_CONFIG = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+
+
+@dataclass
+class ClipEncoder:
+    """An open_clip image encoder, its preprocessing and where its weights came from."""
+
+    model: Any
+    preprocess: Any
+    plan: dict[str, str]
+
+    @property
+    def trained(self) -> bool:
+        return self.plan["kind"] != "tiny"
+
+
+def load_clip(weights: str = "auto", device: str = "cpu") -> ClipEncoder:
+    """Load CLIP through open_clip's own loader: from the model hub, a local checkpoint, or, as
+    'tiny', a two-layer ViT built from a local configuration with random weights (which checks
+    the code path and measures nothing)."""
+    import open_clip
+
+    plan = plan_weights(weights, CLIP_HUB_ID)
+    if plan["kind"] == "hub":
+        model, _, preprocess = open_clip.create_model_and_transforms(f"hf-hub:{plan['id']}", device=device)
+    elif plan["kind"] == "local":
+        model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=plan["id"], device=device)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "course-tiny-clip.json").write_text(json.dumps(TINY_CLIP_CONFIG))
+            open_clip.add_model_config(folder)
+        root_logger = logging.getLogger()  # open_clip warns that no weights were loaded: we say so ourselves
+        level = root_logger.level
+        root_logger.setLevel(logging.ERROR)
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms("course-tiny-clip", device=device)
+        finally:
+            root_logger.setLevel(level)
+    model.eval()
+    return ClipEncoder(model, preprocess, plan)
+
+
+def clip_features(frames: Any, encoder: ClipEncoder) -> np.ndarray:
+    """L2-normalised image features of each frame, shape (T, D)."""
+    import torch
+    from PIL import Image
+
+    seq = as_unit_float(frames, "frames")
+    seq = seq.reshape(-1, *seq.shape[-3:])
+    images = [Image.fromarray(np.round(frame * 255).astype(np.uint8).squeeze()) for frame in seq]
+    batch = torch.stack([encoder.preprocess(image.convert("RGB")) for image in images])
+    device = next(encoder.model.parameters()).device
+    with torch.no_grad():
+        features = encoder.model.encode_image(batch.to(device)).float()
+    return torch.nn.functional.normalize(features, dim=-1).cpu().numpy()
+
+
+def clip_similarity(prediction: Any, truth: Any, encoder: ClipEncoder | None = None, weights: str = "auto") -> Score:
+    """Mean cosine similarity of CLIP image features between predicted and true frames.
+
+    The source projects judged generated frames this way. With pretrained CLIP weights it is a
+    score; with tiny offline weights it is unavailable, because features of a random network
+    say nothing about the pictures.
+    """
+    pred, true = paired(prediction, truth)
+    encoder = encoder or load_clip(weights)
+    if not encoder.trained:
+        return Score("clip similarity", None, f"{TINY_LABEL}; {encoder.plan['reason']}")
+    cosine = np.sum(clip_features(pred, encoder) * clip_features(true, encoder), axis=-1)
+    return Score("clip similarity", float(np.mean(cosine)))
+
+
+# --- everything at once ---------------------------------------------------------------------
+
+
+def all_scores(prediction: Any, truth: Any, encoder: ClipEncoder | None = None) -> dict[str, Any]:
+    """Every score of this module for one predicted sequence (T, H, W, C) against the truth."""
+    pred, true = paired(prediction, truth)
+    scores: dict[str, Any] = {
+        "mse": mse(pred, true),
+        "mae": mae(pred, true),
+        "openstl_mse": openstl_mse(pred, true),
+        "psnr": psnr(pred, true),
+        "ssim": ssim(pred, true),
+    }
+    if pred.ndim == 4 and len(pred) > 1:
+        scores["warping_error"] = warping_error(pred)
+        scores["warping_error_truth"] = warping_error(true)
+    if encoder is not None:
+        scores["clip_similarity"] = clip_similarity(pred, true, encoder)
+    return scores
