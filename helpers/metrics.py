@@ -138,6 +138,14 @@ def ssim(prediction: Any, truth: Any) -> float:
     return float(np.mean(ssim_per_frame(prediction, truth)))
 
 
+def sharpness(frames: Any) -> float:
+    """Mean variance of the Laplacian of each frame's grey image (on a 0..255 scale): high for crisp
+    edges, low for blur. Not a comparison with the truth: it tells a blurry guess from a sharp one."""
+    seq = as_unit_float(frames, "frames").reshape(-1, *np.shape(frames)[-3:])
+    grey = (seq.mean(axis=-1) * 255).astype(np.float32)
+    return float(np.mean([cv2.Laplacian(g, cv2.CV_32F).var() for g in grey]))
+
+
 # --- temporal consistency -------------------------------------------------------------------
 
 

@@ -133,9 +133,7 @@ def write_result(
         "training_seconds": training_seconds,
         "generation_fps": _number(generation_fps),
         "metrics": {k: _number(v) for k, v in metrics.items()},
-        "horizons": [
-            {k: (int(v) if k == "step" else _number(v)) for k, v in h.items()} for h in (horizons or [])
-        ],
+        "horizons": [{k: (int(v) if k == "step" else _number(v)) for k, v in h.items()} for h in (horizons or [])],
         "notes": notes,
         "environment": environment_report(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -126,10 +126,12 @@ def select_device(preference: str = "auto") -> str:
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy, and torch / TensorFlow when they are installed.
+    """Seed Python, NumPy, and PyTorch / TensorFlow if the chapter has imported them.
 
-    With `deterministic`, torch uses deterministic kernels where it has them, so that the same
-    seed gives the same numbers on the CPU (GPU kernels may still differ in the last digits).
+    Call it after importing the framework a chapter uses (it does not import one itself: a
+    TensorFlow chapter should not pay for loading PyTorch). With `deterministic`, the
+    frameworks use deterministic kernels where they have them, so that the same seed gives the
+    same numbers on the CPU (GPU kernels may still differ in the last digits).
     """
     import numpy as np
 
@@ -138,9 +140,8 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
-    if importlib.util.find_spec("torch") is not None:
-        import torch
-
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
         torch.manual_seed(seed)
         if deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)

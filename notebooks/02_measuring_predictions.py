@@ -271,20 +271,12 @@ assert copy_psnr.idxmax() == slowest, "copy-last scores best on the slowest foot
 # them and, half the time, is wrong everywhere the picture has edges. The *average* of the two
 # futures is a blurry double image, yet its expected squared error is lower: MSE is minimised by
 # the mean of the possible futures, and a model trained on MSE learns to output that mean.
+# `metrics.sharpness` (the variance of the Laplacian, high for crisp edges) tells them apart.
 
 # %%
 target = video[runs["bikes/shot2"][20]]
 left, right = np.roll(target, -3, axis=1), np.roll(target, 3, axis=1)
 average = (left + right) / 2
-
-
-def sharpness(image: np.ndarray) -> float:
-    """Variance of the Laplacian: high for crisp edges, low for blur."""
-    import cv2
-
-    return float(
-        cv2.Laplacian((image.mean(axis=-1) * 255).astype(np.float32), cv2.CV_32F).var()
-    )
 
 
 candidates = {
@@ -298,7 +290,7 @@ blur_table = pd.DataFrame(
             "mse": metrics.mse(guess[None], target[None]),
             "psnr": metrics.psnr(guess[None], target[None]),
             "ssim": metrics.ssim(guess[None], target[None]),
-            "sharpness": sharpness(guess),
+            "sharpness": metrics.sharpness(guess[None]),
         }
         for name, guess in candidates.items()
     }
