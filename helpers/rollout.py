@@ -96,7 +96,8 @@ def rollout(
         check_reads_its_input(predictor, np.stack(history[-window:]))
     frame_shape = history[0].shape
     outputs, seconds = [], 0.0
-    for step in progress(range(steps), desc="rollout", disable=not show_progress, leave=False):
+    quiet = {} if show_progress else {"disable": True}  # shown: progress() still hides it in the book run
+    for step in progress(range(steps), desc="rollout", leave=False, **quiet):
         inputs = np.stack(history[-window:])
         started = time.perf_counter()
         frame = _predict(predictor, inputs, frame_shape, step)
@@ -197,7 +198,8 @@ def evaluate_rollouts(
     truth = batch[:, context_frames : context_frames + steps]
     predictions, seconds = [], 0.0
     name = getattr(predictor, "__name__", "predictor")
-    for n, sequence in enumerate(progress(batch, desc=f"rollouts: {name}", disable=not show_progress)):
+    quiet = {} if show_progress else {"disable": True}
+    for n, sequence in enumerate(progress(batch, desc=f"rollouts: {name}", **quiet)):
         result = rollout(predictor, sequence[:context_frames], steps, check_feedback=check_feedback and n == 0)
         predictions.append(result.frames)
         seconds += result.seconds

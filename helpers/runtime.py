@@ -113,8 +113,11 @@ def select_device(preference: str = "auto") -> str:
         import torch
     except ImportError:
         return "cpu"
+    with warnings.catch_warnings():  # a CUDA build of torch on a machine without a GPU warns here
+        warnings.simplefilter("ignore")
+        cuda = torch.cuda.is_available()
     available = {
-        "cuda": torch.cuda.is_available(),
+        "cuda": cuda,
         "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
     }
     if preference == "auto":

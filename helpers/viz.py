@@ -146,6 +146,17 @@ def scrubber(frames: np.ndarray):
     return widgets.VBox([widgets.HBox([play, slider]), image])
 
 
+def glue(name: str, value) -> None:
+    """Keep a figure (or any output) under `name` so that the book can show it elsewhere on the page,
+    e.g. a chapter's result at its top with the directive {glue:figure}. Outside the book build
+    (Colab, plain Jupyter) it does nothing."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=False)
+
+
 def save_image(image: np.ndarray, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

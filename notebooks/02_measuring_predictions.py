@@ -562,7 +562,7 @@ for model, predictor in baselines.BASELINES.items():
     results.write_result(
         CHAPTER,
         model,
-        "clips",
+        f"clips@{FRAME_SIZE}px",
         split="test",
         protocol=f"one-step on test shots; rollout of {horizon} from 2 frames of each test shot",
         profile=PROFILE,
@@ -585,7 +585,11 @@ for model, predictor in baselines.BASELINES.items():
     )
 
 registry = results.results_table(
-    [r for r in results.load_results() if r["chapter"] == CHAPTER]
+    [
+        r
+        for r in results.load_results()
+        if r["chapter"] == CHAPTER and r["profile"] == PROFILE
+    ]
 )
 registry[
     ["model", "dataset", "profile", "device", "psnr", "ssim", "mse", "generation_fps"]

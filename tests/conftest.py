@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
 import pytest
 
-from helpers import manifest
+# Everything the tests make (caches, chapter outputs, results records) goes to build/test, so a
+# smoke run never overwrites what `make book` wrote for the cpu profile.
+os.environ.setdefault("COURSE_BUILD", str(Path(__file__).resolve().parents[1] / "build" / "test"))
+
+from helpers import manifest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
