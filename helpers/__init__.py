@@ -11,7 +11,9 @@ Small modules named for what they hold; each docstring names the chapter that ex
 - baselines copy last, linear and flow extrapolation                     (chapter 02)
 - rollout   autoregressive rollouts, the feedback guard, drift, strips    (chapter 02)
 - results   the results registry that chapter 09 reads                   (chapter 02)
-- viz       grids, captions, GIFs, a frame scrubber
+- training  a resumable PyTorch training loop with checkpoints, AMP on GPU (chapter 04)
+- pretrained Stable Diffusion's autoencoder under the weights policy     (chapter 04)
+- viz       grids, captions, GIFs, a frame scrubber, glue for the book
 - book      run chapters with papermill, build the HTML book
 - errors    the one exception family
 

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from .errors import BadInputError, VideoError
+from .runtime import default_file_mode
 
 RESIZE_MODES = ("letterbox", "stretch", "crop")
 # A decode that stops this far short of the frame count in the header counts as truncated.
@@ -317,6 +318,7 @@ def _atomic_target(path: Path) -> tuple[Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
+    os.chmod(tmp, default_file_mode())
     return path, Path(tmp)
 
 

@@ -141,3 +141,31 @@ def _local_images(page: str) -> list[str]:
     import re
 
     return [s for s in re.findall(r'<img[^>]+src="([^"]+)"', page) if not s.startswith("http")]
+
+
+@pytest.mark.notebooks
+def test_rerunning_chapter_04_resumes_its_training(tmp_path, monkeypatch):
+    """A training run cut short (here: fewer steps) continues from its checkpoint when the chapter runs again."""
+    chapter = next(c for c in WRITTEN if c.number == "04")
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "build"))
+    monkeypatch.setenv("COURSE_EXECUTION", "papermill")
+    full = book.chapter_parameters(chapter, "smoke")
+    half = full["VAE_STEPS"] // 2
+
+    def execute(parameters: dict, name: str) -> str:
+        out = tmp_path / name
+        papermill.execute_notebook(
+            str(chapter.notebook),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(chapter.notebook.parent),
+            progress_bar=False,
+        )
+        cells = json.loads(out.read_text())["cells"]
+        return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+    first = execute({**full, "VAE_STEPS": half}, "first.ipynb")
+    assert f"conditional VAE: {half} steps this session (from scratch)" in first
+    second = execute(full, "second.ipynb")
+    assert f"conditional VAE: {full['VAE_STEPS'] - half} steps this session (resumed at step {half})" in second
