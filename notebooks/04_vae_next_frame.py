@@ -743,14 +743,15 @@ viz.show_frames(
     + ["AE of the truth"] * len(shown),
     cols=len(shown),
     size=2.0,
-    suptitle=f"next frames on held-out shots ({WEIGHTS_LABEL})",
+    suptitle=f"next frames on held-out shots ({plan['kind']} autoencoder weights)",
 )
 plt.show()
 
 # %% [markdown]
 # The autoencoder sets a ceiling: no latent predictor can beat the decoded true latent. With
-# Stable Diffusion's VAE that ceiling is high; with the tiny offline autoencoder it sits below
-# copying the last frame, and so does everything built on it. The latent network is then
+# Stable Diffusion's VAE that ceiling is high; with the tiny offline autoencoder it sits far
+# below copying the last frame, and so does everything built on it. It also only draws what it
+# has seen: trained on the training shots, it paints the held-out shots in their colours. The latent network is then
 # judged against the copy-last latent: does predicting the change of the latent beat not
 # changing it?
 #
