@@ -25,7 +25,7 @@ import numpy as np
 
 from . import manifest
 from .errors import BadInputError
-from .runtime import build_dir, import_tensorflow
+from .runtime import build_dir, default_file_mode, import_tensorflow
 from .video import Clip, as_uint8_frames, read_frames
 
 # --- cached clips ---------------------------------------------------------------------------
@@ -74,6 +74,7 @@ def _save_npz(target: Path, **arrays: np.ndarray) -> None:
     os.close(fd)
     try:
         np.savez(tmp, **arrays)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)

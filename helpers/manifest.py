@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from .errors import BadInputError, ChecksumError, DataUnavailableError
-from .runtime import build_dir, course_root
+from .runtime import build_dir, course_root, default_file_mode
 
 KINDS = ("package_file", "procedural", "external", "user")
 UNPINNED = "unpinned"
@@ -210,6 +210,7 @@ def fetch(name: str, timeout: float = 30.0, progress: bool = True) -> Path:
                 while block := response.read(1 << 20):
                     out.write(block)
                     bar.update(len(block))
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, target)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise DataUnavailableError(

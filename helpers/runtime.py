@@ -65,6 +65,15 @@ def build_dir(*parts: str) -> Path:
     return path
 
 
+def display_path(path: str | Path) -> str:
+    """A path as the chapters print it: relative to the course checkout when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(course_root().resolve()))
+    except ValueError:
+        return str(path)
+
+
 # --- profiles -------------------------------------------------------------------------------
 
 

@@ -80,7 +80,7 @@ runtime.seed_everything(SEED)
 OUT = runtime.build_dir("01_video_to_frames", PROFILE)
 CLIPS = ("bigbuckbunny", "bikes", "carphone")
 print(
-    f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {OUT.relative_to(runtime.course_root())}"
+    f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {runtime.display_path(OUT)}"
 )
 
 # %% [markdown]
@@ -339,7 +339,7 @@ def run_frames_tool(video_file: Path, arguments: str) -> subprocess.CompletedPro
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
 
 
-out_arg = keyframe_dir.relative_to(ROOT)
+out_arg = runtime.display_path(keyframe_dir)
 options = f"--size {FRAME_SIZE} --keyframes {KEYFRAMES} --window {WINDOW_SECONDS} --overwrite --quiet"
 result = run_frames_tool(manifest.resolve("bikes"), f"--out {out_arg} {options}")
 print(result.stdout.strip() or result.stderr.strip())
@@ -356,7 +356,7 @@ assert meta["indices"] == keys.tolist(), (
 not_a_video = OUT / "notes.mp4"
 not_a_video.write_text("this is a text file with a video's name\n")
 result = run_frames_tool(
-    not_a_video, f"--out {(OUT / 'should_not_exist').relative_to(ROOT)}"
+    not_a_video, f"--out {runtime.display_path(OUT / 'should_not_exist')}"
 )
 print(f"exit code {result.returncode}; stderr: {result.stderr.strip()}")
 assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
@@ -563,7 +563,7 @@ input_image, target_image = (
     example[:, w:, :],
 )  # what a loader for these files does
 print(
-    f"wrote {PIX2PIX_EXAMPLES} files like {(pix_dir / '0000.png').relative_to(ROOT)}: "
+    f"wrote {PIX2PIX_EXAMPLES} files like {runtime.display_path(pix_dir / '0000.png')}: "
     f"{example.shape[1]}x{example.shape[0]} pixels"
 )
 assert np.array_equal(input_image.numpy(), big_frames[chosen[0, 0]])

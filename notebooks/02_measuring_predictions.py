@@ -372,7 +372,7 @@ for model in baselines.BASELINES:
     )
 print(
     "truth | prediction | error strips saved as PNG and GIF in",
-    OUT.relative_to(runtime.course_root()),
+    runtime.display_path(OUT),
 )
 
 # %% [markdown]

@@ -769,7 +769,7 @@ viz.glue("after_the_end", after_strip)  # shown again at the top of the page
 plt.show()
 print(
     f"{LONG_ROLLOUT} frames at {after.fps:.1f} frames/s; saved {mp4.name} and {gif.name} in "
-    f"{OUT.relative_to(runtime.course_root())}"
+    f"{runtime.display_path(OUT)}"
 )
 
 # %% [markdown]

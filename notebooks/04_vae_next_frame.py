@@ -93,9 +93,7 @@ runtime.seed_everything(SEED)
 CHAPTER = "04_vae_next_frame"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
 device = runtime.select_device(DEVICE)
-print(
-    f"PyTorch {torch.__version__} on {device}; outputs in {OUT.relative_to(runtime.course_root())}"
-)
+print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_path(OUT)}")
 
 # %% [markdown]
 # ## What you will build
