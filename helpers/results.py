@@ -24,26 +24,24 @@ from .runtime import PROFILES, atomic_write_bytes, build_dir, environment_report
 
 SCHEMA_VERSION = 1
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
+# What identifies a run and how it was made: one column each in `results_table`.
+RUN_FIELDS = (
+    "chapter",
+    "model",
+    "dataset",
+    "split",
+    "protocol",
+    "profile",
+    "device",
+    "weights",
+    "parameters",
+    "training_seconds",
+    "generation_fps",
+)
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "schema_version",
-        "chapter",
-        "model",
-        "dataset",
-        "split",
-        "protocol",
-        "profile",
-        "device",
-        "weights",
-        "parameters",
-        "training_seconds",
-        "generation_fps",
-        "metrics",
-        "horizons",
-        "created",
-    ],
+    "required": ["schema_version", *RUN_FIELDS, "metrics", "horizons", "created"],
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
         "chapter": {"type": "string", "pattern": r"^\d\d_[a-z0-9_]+$"},
@@ -170,22 +168,7 @@ def results_table(records: list[dict[str, Any]]):
 
     rows = []
     for r in records:
-        row = {
-            k: r[k]
-            for k in (
-                "chapter",
-                "model",
-                "dataset",
-                "split",
-                "protocol",
-                "profile",
-                "device",
-                "weights",
-                "parameters",
-                "training_seconds",
-                "generation_fps",
-            )
-        }
+        row = {k: r[k] for k in RUN_FIELDS}
         row.update(r["metrics"])
         rows.append(row)
     return pd.DataFrame(rows)
