@@ -164,6 +164,8 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     if "tensorflow" in sys.modules:  # only when the chapter uses it: importing TF costs seconds
         tf = sys.modules["tensorflow"]
         tf.random.set_seed(seed)
+        if "keras" in sys.modules:  # also restarts Keras' own generator (weight initialisers)
+            sys.modules["keras"].utils.set_random_seed(seed)
         if deterministic:
             tf.config.experimental.enable_op_determinism()
 

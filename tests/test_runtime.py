@@ -36,6 +36,22 @@ def test_same_seed_same_numbers():
         runtime.seed_everything(-1)
 
 
+def test_same_seed_same_keras_numbers_whatever_ran_before():
+    runtime.import_tensorflow()
+    import keras
+
+    def draw():
+        runtime.seed_everything(5)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 3))
+        return layer.kernel.numpy(), keras.random.uniform((3,)).numpy()
+
+    first = draw()
+    keras.random.uniform((3,))  # advances Keras' own generator in between
+    again = draw()
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
 def test_checkpoint_round_trip_and_atomicity(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.pt"
     assert runtime.load_checkpoint(path) is None
