@@ -14,8 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import numpy as np
 
 from . import manifest
 from .errors import BadInputError
-from .runtime import build_dir, default_file_mode, import_tensorflow
+from .runtime import atomic_path, build_dir, import_tensorflow
 from .video import Clip, as_uint8_frames, read_frames
 
 # --- cached clips ---------------------------------------------------------------------------
@@ -70,14 +68,8 @@ def load_clip(
 
 
 def _save_npz(target: Path, **arrays: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=".npz")
-    os.close(fd)
-    try:
+    with atomic_path(target, suffix=".npz") as tmp:  # np.savez adds .npz to any other name
         np.savez(tmp, **arrays)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 # --- splits and pairs -----------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import warnings
@@ -23,7 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import BadInputError, ChecksumError, DataUnavailableError
-from .runtime import build_dir, course_root, default_file_mode
+from .runtime import atomic_path, build_dir, course_root
 
 KINDS = ("package_file", "procedural", "external", "user")
 UNPINNED = "unpinned"
@@ -201,24 +200,22 @@ def fetch(name: str, timeout: float = 30.0, progress: bool = True) -> Path:
     target = external_path(item)
     if target.exists():
         return _check_external(item, target)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{item.file}.", suffix=".part")
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(item.url, timeout=timeout) as response:
+        with (
+            atomic_path(target, suffix=".part") as tmp,
+            open(tmp, "wb") as out,
+            urllib.request.urlopen(item.url, timeout=timeout) as response,
+        ):
             total = int(response.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"fetching {name}", disable=not progress) as bar:
                 while block := response.read(1 << 20):
                     out.write(block)
                     bar.update(len(block))
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, target)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         raise DataUnavailableError(
             f"data set {name!r}: cannot download {item.url} ({getattr(exc, 'reason', exc)}). "
             f"Offline? Download it by hand and save it as {target}, then run again"
         ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
     try:
         return _check_external(item, target)
     except ChecksumError:

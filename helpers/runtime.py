@@ -5,6 +5,7 @@ Chapter 00 explains every function here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -173,19 +175,29 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
 # --- checkpoints ----------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that a crash leaves either the old file or the new one, never half of one."""
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """A temporary file next to `path` to write into; when the block ends without an error it
+    replaces `path` in one step, otherwise it is deleted. A crash leaves either the old file or
+    the new one, never half of one. The temporary name ends in `suffix` (default: path's own),
+    for writers that choose the format by extension."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, default_file_mode())  # mkstemp makes private files; results are ordinary files
+        yield tmp
+        os.chmod(tmp, default_file_mode())  # mkstemp makes private files; these are ordinary ones
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file atomically (see atomic_path)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def default_file_mode() -> int:

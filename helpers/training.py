@@ -49,7 +49,7 @@ def fit(
     batch_fn(generator) draws one batch with the given torch.Generator (saved in checkpoints,
     so the data order survives an interruption). loss_fn(model, batch, step) returns the loss
     tensor and a dict of numbers to log. amp defaults to on for CUDA (float16 autocast with a
-    gradient scaler). stop_after ends this session after that many steps, as an interruption
+    gradient scaler) and is off elsewhere. stop_after ends this session after that many steps, as an interruption
     would (to try resuming).
     """
     import pandas as pd
@@ -58,8 +58,8 @@ def fit(
     if steps < 0 or every < 1:
         raise BadInputError(f"steps {steps} and every {every}: steps must be >= 0 and every >= 1")
     checkpoint = Path(checkpoint)
-    amp = (device == "cuda") if amp is None else amp
-    scaler = torch.amp.GradScaler("cuda", enabled=amp and device == "cuda")
+    amp = device == "cuda" and amp is not False  # float16 autocast is for CUDA only
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     generator = torch.Generator().manual_seed(seed)
     state = load_checkpoint(checkpoint)
     start, history, seconds = 0, [], 0.0
@@ -96,9 +96,7 @@ def fit(
     step = start
     for step in progress(range(start, end), desc=desc, initial=start, total=steps):
         batch = batch_fn(generator)
-        with torch.autocast(
-            device_type="cuda" if device == "cuda" else "cpu", dtype=torch.float16, enabled=amp and device == "cuda"
-        ):
+        with torch.autocast(device_type="cuda" if device == "cuda" else "cpu", dtype=torch.float16, enabled=amp):
             loss, logs = loss_fn(model, batch, step)
         optimiser.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()

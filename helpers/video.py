@@ -8,8 +8,6 @@ models.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from .errors import BadInputError, VideoError
-from .runtime import default_file_mode
+from .runtime import atomic_path
 
 RESIZE_MODES = ("letterbox", "stretch", "crop")
 # A decode that stops this far short of the frame count in the header counts as truncated.
@@ -314,19 +312,11 @@ def as_uint8_frames(frames: np.ndarray | Sequence[np.ndarray], name: str = "fram
     raise BadInputError(f"{name}: dtype {array.dtype} is neither uint8 nor float")
 
 
-def _atomic_target(path: Path) -> tuple[Path, Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    os.chmod(tmp, default_file_mode())
-    return path, Path(tmp)
-
-
 def write_gif(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: float = 10, loop: int = 0) -> Path:
     """Write an animated GIF (plays in every browser and in the HTML book)."""
     array = as_uint8_frames(frames)
-    path, tmp = _atomic_target(Path(path))
-    try:
+    path = Path(path)
+    with atomic_path(path) as tmp:
         images = [Image.fromarray(frame) for frame in array]
         images[0].save(
             tmp,
@@ -337,9 +327,6 @@ def write_gif(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: 
             loop=loop,
             disposal=2,
         )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -348,21 +335,17 @@ def write_mp4(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: 
     array = as_uint8_frames(frames)
     height, width = array.shape[1:3]
     even = (width + width % 2, height + height % 2)
-    path, tmp = _atomic_target(Path(path))
-    try:
-        with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=round(fps) if float(fps).is_integer() else fps)
-            stream.width, stream.height = even
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(crf)}
-            for image in array:
-                if (width, height) != even:
-                    image = pad_to(image, even, (0, 0, 0))
-                for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
+    path = Path(path)
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=round(fps) if float(fps).is_integer() else fps)
+        stream.width, stream.height = even
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf)}
+        for image in array:
+            if (width, height) != even:
+                image = pad_to(image, even, (0, 0, 0))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for packet in stream.encode():
+            container.mux(packet)
     return path
