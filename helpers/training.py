@@ -2,8 +2,8 @@
 
 `fit` owns what every training run of the course needs and nothing a chapter teaches: the
 model, the batches and the loss stay in the chapter. Each checkpoint holds the model, the
-optimiser, the gradient scaler, the random state of the batch sampler, the step, the loss
-history and the seconds spent, so an interrupted run continues exactly where it stopped, and a
+optimiser, the gradient scaler, the random state of the batch sampler and torch's own random
+state (noise drawn inside the model), the step, the loss history and the seconds spent, so an interrupted run continues exactly where it stopped, and a
 finished one is loaded instead of trained again ("load the checkpoint if it exists, else
 train"). Chapter 00 shows the pattern; chapter 04 is the first to train with it.
 """
@@ -68,6 +68,10 @@ def fit(
         optimiser.load_state_dict(state["optimiser"])
         scaler.load_state_dict(state["scaler"])
         generator.set_state(state["generator"])
+        if "torch_rng" in state:  # noise drawn inside the model (dropout, sampling) continues too
+            torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         start, history, seconds = state["step"], state["history"], state["seconds"]
         if start > steps:
             raise BadInputError(
@@ -83,6 +87,8 @@ def fit(
                 "optimiser": optimiser.state_dict(),
                 "scaler": scaler.state_dict(),
                 "generator": generator.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                 "step": step,
                 "history": history,
                 "seconds": seconds,

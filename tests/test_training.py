@@ -51,3 +51,26 @@ def test_a_finished_checkpoint_is_loaded_not_retrained(tmp_path):
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), model2.parameters(), strict=True))
     with pytest.raises(BadInputError, match="holds 10 steps, more than the 5 asked for"):
         training.fit(model2, opt2, batch, loss_fn, 5, tmp_path / "c.pt")
+
+
+def noisy_loss(model, data, step):
+    x, y = data
+    noisy = x + 0.1 * torch.randn_like(x)  # drawn from torch's global generator, as dropout is
+    return torch.nn.functional.mse_loss(model(noisy), y), {}
+
+
+def test_noise_inside_the_model_resumes_too_and_a_loaded_run_leaves_the_same_random_state(tmp_path):
+    model, opt = setup()
+    training.fit(model, opt, batch, noisy_loss, 12, tmp_path / "straight.pt", every=4)
+    after_training = torch.rand(3)
+
+    model2, opt2 = setup()
+    training.fit(model2, opt2, batch, noisy_loss, 12, tmp_path / "resumed.pt", every=4, stop_after=5)
+    model2, opt2 = setup(seed=99)
+    training.fit(model2, opt2, batch, noisy_loss, 12, tmp_path / "resumed.pt", every=4)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), model2.parameters(), strict=True))
+
+    torch.manual_seed(1234)  # whatever ran before, loading the finished run restores its end state
+    model3, opt3 = setup(seed=7)
+    training.fit(model3, opt3, batch, noisy_loss, 12, tmp_path / "straight.pt", every=4)
+    assert torch.equal(torch.rand(3), after_training)
