@@ -138,6 +138,22 @@ def ssim(prediction: Any, truth: Any) -> float:
     return float(np.mean(ssim_per_frame(prediction, truth)))
 
 
+def pixel_scores(prediction: Any, truth: Any) -> dict[str, float]:
+    """PSNR, SSIM, MSE and MAE of a prediction: the row every chapter's score tables are made of."""
+    pred, true = paired(prediction, truth)
+    return {"psnr": psnr(pred, true), "ssim": ssim(pred, true), "mse": mse(pred, true), "mae": mae(pred, true)}
+
+
+def frame_change(frames: Any, per_frame: bool = False) -> float | np.ndarray:
+    """Mean absolute difference between consecutive frames, on [0, 1] data: how much a sequence
+    moves (0 for a frozen one). per_frame gives one value per consecutive pair instead."""
+    seq = as_unit_float(frames, "frames")
+    if seq.shape[-4] < 2:
+        raise BadInputError(f"frames: need at least 2 frames, got shape {seq.shape}")
+    change = np.abs(np.diff(seq, axis=-4)).mean(axis=(-3, -2, -1))
+    return change if per_frame else float(change.mean())
+
+
 def sharpness(frames: Any) -> float:
     """Mean variance of the Laplacian of each frame's grey image (on a 0..255 scale): high for crisp
     edges, low for blur. Not a comparison with the truth: it tells a blurry guess from a sharp one."""

@@ -146,11 +146,14 @@ def results_dir() -> Path:
     return build_dir("results")
 
 
-def load_results(folder: str | Path | None = None) -> list[dict[str, Any]]:
-    """Every record under build/results (or `folder`), each checked; sorted by chapter, model, data set."""
+def load_results(
+    folder: str | Path | None = None, chapter: str | None = None, profile: str | None = None
+) -> list[dict[str, Any]]:
+    """Every record under build/results (or `folder`), each checked; sorted by chapter, model, data set.
+    `chapter` and `profile` keep only the records of that chapter / profile."""
     folder = Path(folder) if folder else results_dir()
     records = []
-    for path in sorted(folder.glob("*/*.json")):
+    for path in sorted(folder.glob(f"{chapter or '*'}/*.json")):
         try:
             record = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
@@ -158,7 +161,8 @@ def load_results(folder: str | Path | None = None) -> list[dict[str, Any]]:
         validate(record, str(path))
         if path.parent.name != record["chapter"]:
             raise BadInputError(f"{path}: says chapter {record['chapter']!r} but lies in {path.parent.name}/")
-        records.append(record)
+        if profile is None or record["profile"] == profile:
+            records.append(record)
     return sorted(records, key=lambda r: (r["chapter"], r["model"], r["dataset"]))
 
 

@@ -107,6 +107,16 @@ def rollout(
     return Rollout(np.stack(outputs), np.stack(history[: len(history) - steps]), seconds)
 
 
+def one_step(predictor: Predictor, sequence: np.ndarray, context: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Predict every frame of `sequence` (T, H, W, C) after the first `context` ones, each from the
+    true frames before it (no feedback: the other half of a rollout). Returns (predictions, truth)."""
+    seq = np.asarray(sequence)
+    if seq.ndim != 4 or len(seq) <= context:
+        raise BadInputError(f"sequence: need (T, H, W, C) with more than {context} frames, got shape {seq.shape}")
+    predicted = np.stack([predictor(seq[t - context : t]) for t in range(context, len(seq))])
+    return predicted, seq[context:]
+
+
 def drift(prediction: np.ndarray, truth: np.ndarray):
     """Scores at every step of a rollout (a pandas DataFrame indexed by step 1..H).
 

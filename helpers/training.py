@@ -3,9 +3,10 @@
 `fit` owns what every training run of the course needs and nothing a chapter teaches: the
 model, the batches and the loss stay in the chapter. Each checkpoint holds the model, the
 optimiser, the gradient scaler, the random state of the batch sampler and torch's own random
-state (noise drawn inside the model), the step, the loss history and the seconds spent, so an interrupted run continues exactly where it stopped, and a
-finished one is loaded instead of trained again ("load the checkpoint if it exists, else
-train"). Chapter 00 shows the pattern; chapter 04 is the first to train with it.
+state (noise drawn inside the model), the step, the loss history and the seconds spent, so an
+interrupted run continues exactly where it stopped, and a finished one is loaded instead of
+trained again ("load the checkpoint if it exists, else train"). Chapter 00 shows the pattern;
+chapter 04 is the first to train with it.
 """
 
 from __future__ import annotations
