@@ -22,6 +22,17 @@ def test_pixel_scores_by_hand():
     assert metrics.mae(pred, truth) == pytest.approx(0.1)
     assert metrics.psnr(pred, truth) == pytest.approx(10 * np.log10(1 / 0.02))
     assert metrics.mse_per_frame(pred, truth).tolist() == pytest.approx([0.02, 0.02])
+    row = metrics.pixel_scores(pred, truth)
+    assert list(row) == ["psnr", "ssim", "mse", "mae"]
+    assert row["mse"] == pytest.approx(0.02) and row["mae"] == pytest.approx(0.1)
+
+
+def test_frame_change_by_hand():
+    frames = np.concatenate([flat(0.2, 1), flat(0.5, 1), flat(0.4, 1)])
+    assert metrics.frame_change(frames) == pytest.approx(0.2)
+    assert metrics.frame_change(frames, per_frame=True).tolist() == pytest.approx([0.3, 0.1])
+    with pytest.raises(BadInputError, match="at least 2 frames"):
+        metrics.frame_change(flat(0.2, 1))
 
 
 def test_uint8_frames_are_scaled():

@@ -83,3 +83,12 @@ def test_record_in_the_wrong_folder_is_refused(tmp_path):
     path.rename(moved)
     with pytest.raises(BadInputError, match="lies in 03_pix2pix"):
         results.load_results()
+
+
+def test_loader_keeps_one_chapter_and_profile():
+    results.write_result("02_measuring_predictions", "a", "d", **record())
+    results.write_result("02_measuring_predictions", "b", "d", **record(profile="cpu"))
+    results.write_result("03_pix2pix_next_frame", "c", "d", **record())
+    assert [r["model"] for r in results.load_results(chapter="02_measuring_predictions")] == ["a", "b"]
+    assert [r["model"] for r in results.load_results(profile="smoke")] == ["a", "c"]
+    assert [r["model"] for r in results.load_results(chapter="02_measuring_predictions", profile="cpu")] == ["b"]

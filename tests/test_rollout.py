@@ -98,3 +98,11 @@ def test_moving_mnist_protocol_scores():
     assert np.array_equal(pred[:, 3], np.repeat(sequences[:, 9:10] / 255.0, 1, axis=1)[:, 0])
     with pytest.raises(BadInputError, match="do not fit"):
         rollout.evaluate_rollouts(baselines.copy_last, sequences, 15, steps=10)
+
+
+def test_one_step_predicts_each_frame_from_the_true_ones_before_it():
+    seq = moving_texture(frames=6)
+    pred, truth = rollout.one_step(baselines.copy_last, seq, context=2)
+    assert np.array_equal(pred, seq[1:-1]) and np.array_equal(truth, seq[2:])
+    with pytest.raises(BadInputError, match="more than 2 frames"):
+        rollout.one_step(baselines.copy_last, seq[:2], context=2)
