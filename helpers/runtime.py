@@ -142,6 +142,22 @@ def select_device(preference: str = "auto") -> str:
     return preference
 
 
+def select_tf_device(preference: str = "auto") -> str:
+    """select_device for a TensorFlow chapter: 'cuda' when TensorFlow sees a GPU and may use it,
+    else 'cpu'. Asking for the CPU on a GPU machine hides the GPUs from TensorFlow, so that
+    'cpu' means it; call this before the first model is built."""
+    preference = preference.lower()
+    if preference not in ("auto", "cpu", "cuda"):
+        raise BadInputError(f"device {preference!r}: unknown for TensorFlow; use auto, cpu or cuda")
+    tf = import_tensorflow()
+    gpus = tf.config.list_physical_devices("GPU")
+    if preference == "cuda" and not gpus:
+        warnings.warn("device 'cuda' is not available here; running on the CPU instead", stacklevel=2)
+    if preference == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+    return "cuda" if gpus and preference != "cpu" else "cpu"
+
+
 def seed_everything(seed: int, deterministic: bool = True) -> None:
     """Seed Python, NumPy, and PyTorch / TensorFlow if the chapter has imported them.
 

@@ -208,39 +208,29 @@ for label, (pred, true) in mistakes.items():
 # - **flow**: estimate the optical flow between the last two frames (Farneback, OpenCV) and move
 #   the last frame one step further along it.
 #
-# One step ahead, on every pair of consecutive frames inside a shot:
-
+# One step ahead, inside every shot: `rollout.one_step(predictor, shot, CONTEXT)` predicts each
+# frame after the first two from the true frames before it.
 
 # %%
-def one_step(predictor, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predictions of frames 2..n of a shot, each from the true frames before it."""
-    shot = video[positions]
-    predicted = np.stack(
-        [predictor(shot[t - CONTEXT : t]) for t in range(CONTEXT, len(shot))]
-    )
-    return predicted, shot[CONTEXT:]
-
-
+one_step_pairs = {}  # (baseline, shot) -> (predictions, truth)
 rows = []
 for name in datasets.COURSE_CLIPS:
     shots = [
-        pos for u, pos in runs.items() if u.startswith(name + "/") and len(pos) > CONTEXT
+        u for u, pos in runs.items() if u.startswith(name + "/") and len(pos) > CONTEXT
     ]
-    motion = np.mean([np.abs(np.diff(video[pos], axis=0)).mean() for pos in shots])
+    motion = np.mean([metrics.frame_change(video[runs[u]]) for u in shots])
     for model, predictor in baselines.BASELINES.items():
-        pairs = [one_step(predictor, pos) for pos in shots]
-        pred = np.concatenate([p for p, _ in pairs])
-        true = np.concatenate([t for _, t in pairs])
+        for u in shots:
+            one_step_pairs[model, u] = rollout.one_step(predictor, video[runs[u]], CONTEXT)
+        pred = np.concatenate([one_step_pairs[model, u][0] for u in shots])
+        true = np.concatenate([one_step_pairs[model, u][1] for u in shots])
         rows.append(
             {
                 "clip": name,
                 "baseline": model,
                 "motion": motion,
                 "frames": len(true),
-                "psnr": metrics.psnr(pred, true),
-                "ssim": metrics.ssim(pred, true),
-                "mse": metrics.mse(pred, true),
-                "mae": metrics.mae(pred, true),
+                **metrics.pixel_scores(pred, true),
             }
         )
 one_step_table = pd.DataFrame(rows).set_index(["clip", "baseline"])
@@ -460,7 +450,7 @@ for model in baselines.BASELINES:
 # %%
 shot = runs["carphone/shot0"]
 sample_truth = video[shot[1:21]]
-sample_pred = np.stack([baselines.copy_last(video[shot[i : i + 1]]) for i in range(20)])
+sample_pred = video[shot[:20]]  # copy-last: each frame predicted by the one before
 metrics.all_scores(sample_pred, sample_truth)  # warm-up
 started = time.perf_counter()
 scores = metrics.all_scores(sample_pred, sample_truth, encoder if encoder.trained else None)
@@ -501,7 +491,9 @@ mm_table.round(3)
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
 for model, table in mm_drift.items():
-    ax.plot(table.index, table["mse"] * 64 * 64, marker=".", label=model)
+    ax.plot(
+        table.index, table["mse"] * np.prod(test_mm.shape[-3:]), marker=".", label=model
+    )
 ax.set(
     xlabel="predicted frame",
     ylabel="MSE per frame (OpenSTL)",
@@ -528,6 +520,9 @@ viz.show_sequences(
 # %%
 test_units = datasets.course_split(units, seed=SEED)["test"]
 print("test shots of the course split:", test_units)
+test_shots = [u for u in test_units if len(runs[u]) > CONTEXT + 1]
+horizon = min(ROLLOUT_STEPS, min(len(runs[u]) for u in test_shots) - CONTEXT)
+test_starts = np.stack([video[runs[u][: CONTEXT + horizon]] for u in test_shots])
 for model, predictor in baselines.BASELINES.items():
     results.write_result(
         CHAPTER,
@@ -545,19 +540,10 @@ for model, predictor in baselines.BASELINES.items():
         horizons=mm_drift[model].reset_index().to_dict("records"),
         notes=f"{MNIST_TEST_SEQUENCES} test sequences",
     )
-    shots = [runs[u] for u in test_units if len(runs[u]) > CONTEXT + 1]
-    pairs = [one_step(predictor, pos) for pos in shots]
-    pred, true = (
-        np.concatenate([p for p, _ in pairs]),
-        np.concatenate([t for _, t in pairs]),
-    )
-    horizon = min(ROLLOUT_STEPS, min(len(pos) for pos in shots) - CONTEXT)
-    clip_rollouts = [
-        rollout.rollout(predictor, video[pos[:CONTEXT]], horizon) for pos in shots
-    ]
-    clip_drift = rollout.drift(
-        np.stack([r.frames for r in clip_rollouts]),
-        np.stack([video[pos[CONTEXT : CONTEXT + horizon]] for pos in shots]),
+    pred = np.concatenate([one_step_pairs[model, u][0] for u in test_shots])
+    true = np.concatenate([one_step_pairs[model, u][1] for u in test_shots])
+    _, clip_scores, clip_drift = rollout.evaluate_rollouts(
+        predictor, test_starts, CONTEXT, horizon, show_progress=False
     )
     results.write_result(
         CHAPTER,
@@ -570,13 +556,9 @@ for model, predictor in baselines.BASELINES.items():
         weights="none",
         parameters=0,
         training_seconds=0.0,
-        generation_fps=sum(len(r.frames) for r in clip_rollouts)
-        / sum(r.seconds for r in clip_rollouts),
+        generation_fps=clip_scores["fps"],
         metrics={
-            "psnr": metrics.psnr(pred, true),
-            "ssim": metrics.ssim(pred, true),
-            "mse": metrics.mse(pred, true),
-            "mae": metrics.mae(pred, true),
+            **metrics.pixel_scores(pred, true),
             "rollout_psnr": float(clip_drift["psnr"].mean()),
             "rollout_ssim": float(clip_drift["ssim"].mean()),
         },
@@ -584,13 +566,7 @@ for model, predictor in baselines.BASELINES.items():
         notes=f"frames {FRAME_SIZE}px; test shots {', '.join(test_units)}",
     )
 
-registry = results.results_table(
-    [
-        r
-        for r in results.load_results()
-        if r["chapter"] == CHAPTER and r["profile"] == PROFILE
-    ]
-)
+registry = results.results_table(results.load_results(chapter=CHAPTER, profile=PROFILE))
 registry[
     ["model", "dataset", "profile", "device", "psnr", "ssim", "mse", "generation_fps"]
 ].round(3)

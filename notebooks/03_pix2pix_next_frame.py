@@ -84,7 +84,7 @@ keras = tf.keras
 runtime.seed_everything(SEED)  # seeds TensorFlow too, and asks it for deterministic kernels
 CHAPTER = "03_pix2pix_next_frame"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
-DEVICE_USED = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+DEVICE_USED = runtime.select_tf_device(DEVICE)
 print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, running on {DEVICE_USED}")
 
 # %% [markdown]
@@ -390,15 +390,13 @@ def train(gap: int, steps: int, label: str, snapshot_at: int | None = None):
             f"{label}: resumed from {Path(manager.latest_checkpoint).name} at step {int(step)}"
         )
     train_step = tf.function(make_train_step(generator, discriminator, g_opt, d_opt))
-    history, timed = [], []
+    history = []
     todo = steps - int(step)
     started = time.perf_counter()
     for source, target in runtime.progress(
         pair_stream(gap).take(max(todo, 0)), total=max(todo, 0), desc=label
     ):
-        tick = time.perf_counter()
         losses = train_step(source, target)
-        timed.append(time.perf_counter() - tick)
         step.assign_add(1)
         history.append({k: float(v) for k, v in losses.items()})
         if snapshot_at is not None and int(step) == snapshot_at:
@@ -409,13 +407,9 @@ def train(gap: int, steps: int, label: str, snapshot_at: int | None = None):
             seconds.assign_add(time.perf_counter() - started)
             started = time.perf_counter()
             manager.save(checkpoint_number=int(step))
-    this_run = f"{len(history)} steps in this run"
-    if (
-        len(timed) > 1
-    ):  # the first step traces the graph; the rate counts the steps after it
-        this_run += f", {(len(timed) - 1) / sum(timed[1:]):.2f} steps/s compiled"
     print(
-        f"{label}: {int(step)} steps, {float(seconds):.0f} s of training in all ({this_run})"
+        f"{label}: {int(step)} steps, {float(seconds):.0f} s of training in all "
+        f"({len(history)} steps in this run)"
     )
     return generator, pd.DataFrame(history), float(seconds), folder
 
@@ -475,19 +469,10 @@ def generate(
 film = frames.astype(np.float64) / 255.0
 shot = film[test_positions]
 truth_next = shot[2:]
-one_step = {"pix2pix": np.stack([generate(generator, f) for f in shot[1:-1]])}
-for name, predictor in baselines.BASELINES.items():
-    one_step[name] = np.stack([predictor(shot[t - 2 : t]) for t in range(2, len(shot))])
+predictors = {"pix2pix": lambda c: generate(generator, c[-1]), **baselines.BASELINES}
+one_step = {name: rollout.one_step(p, shot, 2)[0] for name, p in predictors.items()}
 one_step_scores = pd.DataFrame(
-    {
-        name: {
-            "psnr": metrics.psnr(pred, truth_next),
-            "ssim": metrics.ssim(pred, truth_next),
-            "mse": metrics.mse(pred, truth_next),
-            "mae": metrics.mae(pred, truth_next),
-        }
-        for name, pred in one_step.items()
-    }
+    {name: metrics.pixel_scores(pred, truth_next) for name, pred in one_step.items()}
 ).T
 one_step_scores.round(4)
 
@@ -524,21 +509,19 @@ for name in baselines.BASELINES:
 # frame it is given, and how does each do at predicting the very next frame?
 
 # %%
-generator_long, history_long, long_seconds, _ = train(
-    LONG_GAP, LONG_GAP_STEPS, f"gap{LONG_GAP}"
-)
+generator_long, *_ = train(LONG_GAP, LONG_GAP_STEPS, f"gap{LONG_GAP}")
 long_pred = np.stack([generate(generator_long, f) for f in shot[1:-1]])
 gap_table = pd.DataFrame(
     {
         f"trained at gap {gap}": {
             "mean |output - input|": float(np.abs(pred - shot[1:-1]).mean()),
             "sharpness": metrics.sharpness(pred),
-            "PSNR on the next frame": metrics.psnr(pred, truth_next),
+            "PSNR on the next frame": psnr,
             "training steps": steps,
         }
-        for gap, pred, steps in (
-            (1, one_step["pix2pix"], STEPS),
-            (LONG_GAP, long_pred, LONG_GAP_STEPS),
+        for gap, pred, psnr, steps in (
+            (1, one_step["pix2pix"], one_step_scores.loc["pix2pix", "psnr"], STEPS),
+            (LONG_GAP, long_pred, metrics.psnr(long_pred, truth_next), LONG_GAP_STEPS),
         )
     }
 )
@@ -631,22 +614,18 @@ without_dropout = rollout.rollout(
 )
 
 
-def frame_change(seq: np.ndarray) -> float:
-    return float(np.abs(np.diff(seq, axis=0)).mean())
-
-
 flicker = pd.DataFrame(
     {
         "true clip": {
-            "frame-to-frame change": frame_change(shot[: flicker_steps + 1]),
+            "frame-to-frame change": metrics.frame_change(shot[: flicker_steps + 1]),
             "warping error": metrics.warping_error(shot[: flicker_steps + 1]),
         },
         "dropout on": {
-            "frame-to-frame change": frame_change(with_dropout.frames),
+            "frame-to-frame change": metrics.frame_change(with_dropout.frames),
             "warping error": metrics.warping_error(with_dropout.frames),
         },
         "dropout off": {
-            "frame-to-frame change": frame_change(without_dropout.frames),
+            "frame-to-frame change": metrics.frame_change(without_dropout.frames),
             "warping error": metrics.warping_error(without_dropout.frames),
         },
     }
@@ -683,9 +662,9 @@ fixed = without_dropout.frames  # helpers.rollout feeds every output back in
 
 feedback = pd.Series(
     {
-        "true clip": frame_change(shot[: flicker_steps + 1]),
-        "buggy loop": frame_change(buggy_frames),
-        "fixed loop (helpers.rollout)": frame_change(fixed),
+        "true clip": flicker.loc["true clip", "frame-to-frame change"],
+        "buggy loop": metrics.frame_change(buggy_frames),
+        "fixed loop (helpers.rollout)": flicker.loc["dropout off", "frame-to-frame change"],
     },
     name="mean frame-to-frame change",
 )
@@ -767,7 +746,7 @@ gif = video.write_gif(after.frames, OUT / "after_the_end.gif", fps=12)
 stats = pd.DataFrame(
     {
         "frame-to-frame change": np.r_[
-            np.nan, np.abs(np.diff(after.frames, axis=0)).mean(axis=(1, 2, 3))
+            np.nan, metrics.frame_change(after.frames, per_frame=True)
         ],
         "mean brightness": after.frames.mean(axis=(1, 2, 3)),
     },
@@ -843,13 +822,7 @@ for name in one_step:
             else "baseline scored on the same frames"
         ),
     )
-registry = results.results_table(
-    [
-        r
-        for r in results.load_results()
-        if r["chapter"] == CHAPTER and r["profile"] == PROFILE
-    ]
-)
+registry = results.results_table(results.load_results(chapter=CHAPTER, profile=PROFILE))
 registry[
     [
         "model",

@@ -422,9 +422,7 @@ candidates = {
 one_step = pd.DataFrame(
     {
         name: {
-            "psnr": metrics.psnr(pred, truth),
-            "ssim": metrics.ssim(pred, truth),
-            "mse": metrics.mse(pred, truth),
+            **metrics.pixel_scores(pred, truth),
             "sharpness": metrics.sharpness(pred[:, 0]),
         }
         for name, pred in candidates.items()
@@ -712,14 +710,7 @@ for name, p in baselines.BASELINES.items():
     clip_candidates[name] = np.stack([p(video_float[[a - 1, a]]) for a in current])[:, None]
 clip_truth = video_float[following][:, None]
 clip_table = pd.DataFrame(
-    {
-        name: {
-            "psnr": metrics.psnr(pred, clip_truth),
-            "ssim": metrics.ssim(pred, clip_truth),
-            "mse": metrics.mse(pred, clip_truth),
-        }
-        for name, pred in clip_candidates.items()
-    }
+    {name: metrics.pixel_scores(pred, clip_truth) for name, pred in clip_candidates.items()}
 ).T
 print(
     f"{len(test_pairs)} held-out pairs from {split['test']}; autoencoder: {WEIGHTS_LABEL}"
@@ -757,21 +748,21 @@ plt.show()
 # only the frames shown are decoded.
 
 # %%
-horizon = min(
-    10, min(len(p) for u, p in datasets.unit_runs(clip_units, split["test"]).items()) - 1
-)
-latent_rollouts, clip_drift = [], []
-for positions in datasets.unit_runs(clip_units, split["test"]).values():
+test_runs = datasets.unit_runs(clip_units, split["test"]).values()
+horizon = min(10, min(len(positions) for positions in test_runs) - 1)
+latent_rollouts = []
+for positions in test_runs:
     z = latents[positions[:1]].to(device)
     steps = []
     with torch.no_grad():
         for _ in range(horizon):
             z = latent_model(z)
             steps.append(z)
-    frames_out = decode(torch.cat(steps)).permute(0, 2, 3, 1).numpy()
-    latent_rollouts.append(frames_out)
-    clip_drift.append(rollout.drift(frames_out, video_float[positions[1 : 1 + horizon]]))
-clip_drift = sum(clip_drift) / len(clip_drift)
+    latent_rollouts.append(decode(torch.cat(steps)).permute(0, 2, 3, 1).numpy())
+clip_drift = rollout.drift(  # averaged over the shots at every step
+    np.stack(latent_rollouts),
+    np.stack([video_float[positions[1 : 1 + horizon]] for positions in test_runs]),
+)
 clip_drift[["psnr", "ssim"]].plot(
     subplots=True,
     figsize=(8, 3.5),
@@ -803,13 +794,7 @@ results.write_result(
     horizons=clip_drift.reset_index().to_dict("records"),
     notes=f"held-out shots {', '.join(split['test'])}",
 )
-registry = results.results_table(
-    [
-        r
-        for r in results.load_results()
-        if r["chapter"] == CHAPTER and r["profile"] == PROFILE
-    ]
-)
+registry = results.results_table(results.load_results(chapter=CHAPTER, profile=PROFILE))
 registry[["model", "dataset", "weights", "psnr", "ssim", "training_seconds"]].round(3)
 
 # %% [markdown]

@@ -26,6 +26,16 @@ def test_device_falls_back_to_cpu_with_a_warning():
         runtime.select_device("tpu")
 
 
+def test_tensorflow_device_is_chosen_the_same_way():
+    assert runtime.select_tf_device("cpu") == "cpu"
+    if not runtime.import_tensorflow().config.list_physical_devices("GPU"):
+        assert runtime.select_tf_device("auto") == "cpu"
+        with pytest.warns(UserWarning, match="not available"):
+            assert runtime.select_tf_device("cuda") == "cpu"
+    with pytest.raises(BadInputError, match="unknown for TensorFlow"):
+        runtime.select_tf_device("mps")
+
+
 def test_same_seed_same_numbers():
     def draw():
         runtime.seed_everything(7)
