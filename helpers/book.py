@@ -304,10 +304,12 @@ def stage(profile: str, staging: Path) -> list[str]:
     for chapter in chapters(root):
         if chapter.written:
             source = executed / f"{chapter.slug}.ipynb"
-            if not source.exists():
+            target = staging / "notebooks" / f"{chapter.slug}.ipynb"
+            if source.exists():
+                shutil.copyfile(source, target)
+            else:
                 warnings.append(f"chapter {chapter.slug} has not run in the {profile} profile: its page has no outputs")
-                source = chapter.notebook
-            shutil.copyfile(source, staging / "notebooks" / f"{chapter.slug}.ipynb")
+                target.write_text(_without_glue(chapter.notebook.read_text(), chapter.number, profile))
             entries.append({"file": f"notebooks/{chapter.slug}"})
         else:
             entries.append({"file": f"book/coming_next/{chapter.slug}"})
@@ -321,6 +323,24 @@ def stage(profile: str, staging: Path) -> list[str]:
     }
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     return warnings
+
+
+_GLUE_FIGURE = re.compile(r"```\{glue:figure\}.*?\n```", re.DOTALL)
+
+
+def _without_glue(notebook_json: str, number: str, profile: str) -> str:
+    """A chapter that has not run has no glued outputs: its {glue:figure} blocks become a note
+    saying how to fill them, instead of failing the whole build."""
+    notebook = json.loads(notebook_json)
+    note = (
+        f"```{{note}}\nThis figure is computed by the chapter, which has not run in the {profile} profile "
+        f"yet: `make book PROFILE={profile} ONLY={number}`.\n```"
+    )
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = _GLUE_FIGURE.sub(note, text)
+    return json.dumps(notebook, indent=1)
 
 
 def build(profile: str, out: Path | None = None, stream=sys.stdout) -> Path:

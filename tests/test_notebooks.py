@@ -137,6 +137,13 @@ def test_book_builds_with_images_and_colab_buttons(smoke_run, tmp_path):
                 assert target.is_file() and target.stat().st_size > 0, f"{chapter.slug}: broken image {src}"
 
 
+def test_book_builds_before_any_chapter_has_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "fresh"))  # as after a fresh clone
+    html = book.build("gpu", out=tmp_path / "book")
+    page = (html / "notebooks" / "03_pix2pix_next_frame.html").read_text()
+    assert "has not run in the gpu profile yet" in page and "ONLY=03" in page
+
+
 def _local_images(page: str) -> list[str]:
     import re
 
