@@ -1,10 +1,11 @@
 """The results registry: one JSON file per model run, the only thing chapter 09 reads.
 
 Every chapter that scores a model (or a baseline) calls `write_result`, which checks the record
-against SCHEMA and writes build/results/NN_slug/<model>-<dataset>.json atomically. `load_results`
-reads them all back, checking each, and `results_table` flattens them for comparison. The
-record says which profile, device and weights produced the numbers, so the book can say so
-next to every number. Chapter 02 introduces the registry.
+against SCHEMA and writes build/results/PROFILE/NN_slug/<model>-<dataset>.json atomically: the
+smoke, cpu and gpu runs of a chapter keep their records side by side, and a run of one profile
+never touches another's. `load_results` reads them back, checking each, and `results_table`
+flattens them for comparison. The record says which profile, device and weights produced the
+numbers, so the book can say so next to every number. Chapter 02 introduces the registry.
 """
 
 from __future__ import annotations
@@ -136,8 +137,8 @@ def write_result(
         "environment": environment_report(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    path = build_dir("results", chapter) / f"{slug(model)}-{slug(dataset)}.json"
-    validate(record, str(path))
+    path = results_dir() / str(profile) / chapter / f"{slug(model)}-{slug(dataset)}.json"
+    validate(record, str(path))  # before anything is written: a bad profile makes no folder
     atomic_write_bytes(path, json.dumps(record, indent=1).encode())
     return path
 
@@ -149,11 +150,13 @@ def results_dir() -> Path:
 def load_results(
     folder: str | Path | None = None, chapter: str | None = None, profile: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every record under build/results (or `folder`), each checked; sorted by chapter, model, data set.
-    `chapter` and `profile` keep only the records of that chapter / profile."""
+    """The records under build/results (or `folder`), each checked; sorted by profile, chapter,
+    model, data set. `profile` reads one profile's folder only; `chapter` keeps one chapter."""
     folder = Path(folder) if folder else results_dir()
+    if profile is not None and profile not in PROFILES:
+        raise BadInputError(f"profile {profile!r}: unknown; choose one of {', '.join(PROFILES)}")
     records = []
-    for path in sorted(folder.glob(f"{chapter or '*'}/*.json")):
+    for path in sorted(folder.glob(f"{profile or '*'}/{chapter or '*'}/*.json")):
         try:
             record = json.loads(path.read_text())
         except json.JSONDecodeError as exc:
@@ -161,9 +164,10 @@ def load_results(
         validate(record, str(path))
         if path.parent.name != record["chapter"]:
             raise BadInputError(f"{path}: says chapter {record['chapter']!r} but lies in {path.parent.name}/")
-        if profile is None or record["profile"] == profile:
-            records.append(record)
-    return sorted(records, key=lambda r: (r["chapter"], r["model"], r["dataset"]))
+        if path.parent.parent.name != record["profile"]:
+            raise BadInputError(f"{path}: says profile {record['profile']!r} but lies in {path.parent.parent.name}/")
+        records.append(record)
+    return sorted(records, key=lambda r: (r["profile"], r["chapter"], r["model"], r["dataset"]))
 
 
 def results_table(records: list[dict[str, Any]]):

@@ -32,7 +32,7 @@ def record(**changes):
 
 def test_write_and_load_round_trip(tmp_path):
     path = results.write_result("02_measuring_predictions", "Copy last", "moving_mnist", **record())
-    assert path == tmp_path / "results" / "02_measuring_predictions" / "copy-last-moving_mnist.json".replace("_", "-")
+    assert path == tmp_path / "results" / "smoke" / "02_measuring_predictions" / "copy-last-moving-mnist.json"
     loaded = results.load_results()
     assert len(loaded) == 1 and loaded[0]["metrics"] == {"psnr": 20.0, "ssim": 0.5}
     assert loaded[0]["environment"]["python"] and loaded[0]["created"]
@@ -78,10 +78,15 @@ def test_loader_names_the_bad_file(tmp_path):
 
 def test_record_in_the_wrong_folder_is_refused(tmp_path):
     path = results.write_result("02_measuring_predictions", "m", "d", **record())
-    moved = tmp_path / "results" / "03_pix2pix" / path.name
+    moved = tmp_path / "results" / "smoke" / "03_pix2pix" / path.name
     moved.parent.mkdir()
     path.rename(moved)
     with pytest.raises(BadInputError, match="lies in 03_pix2pix"):
+        results.load_results()
+    wrong_profile = tmp_path / "results" / "cpu" / "02_measuring_predictions" / path.name
+    wrong_profile.parent.mkdir(parents=True)
+    moved.rename(wrong_profile)
+    with pytest.raises(BadInputError, match="says profile 'smoke' but lies in cpu"):
         results.load_results()
 
 
@@ -89,6 +94,24 @@ def test_loader_keeps_one_chapter_and_profile():
     results.write_result("02_measuring_predictions", "a", "d", **record())
     results.write_result("02_measuring_predictions", "b", "d", **record(profile="cpu"))
     results.write_result("03_pix2pix_next_frame", "c", "d", **record())
-    assert [r["model"] for r in results.load_results(chapter="02_measuring_predictions")] == ["a", "b"]
+    assert [r["model"] for r in results.load_results(chapter="02_measuring_predictions")] == ["b", "a"]
     assert [r["model"] for r in results.load_results(profile="smoke")] == ["a", "c"]
     assert [r["model"] for r in results.load_results(chapter="02_measuring_predictions", profile="cpu")] == ["b"]
+    with pytest.raises(BadInputError, match="profile 'huge': unknown"):
+        results.load_results(profile="huge")
+
+
+def test_profiles_keep_their_own_records_side_by_side(tmp_path):
+    """A smoke run after a cpu run (make book ONLY=02 PROFILE=smoke, then make book ONLY=02) leaves
+    both records; re-running one profile replaces only that profile's record."""
+    smoke = results.write_result("02_measuring_predictions", "Copy last", "bikes", **record(profile="smoke"))
+    cpu = results.write_result(
+        "02_measuring_predictions", "Copy last", "bikes", **record(profile="cpu", metrics={"psnr": 30.0})
+    )
+    assert smoke != cpu and smoke.exists() and cpu.exists()
+    results.write_result(
+        "02_measuring_predictions", "Copy last", "bikes", **record(profile="smoke", metrics={"psnr": 21.0})
+    )
+    by_profile = {r["profile"]: r["metrics"]["psnr"] for r in results.load_results()}
+    assert by_profile == {"cpu": 30.0, "smoke": 21.0}
+    assert [r["metrics"]["psnr"] for r in results.load_results(profile="cpu")] == [30.0]
