@@ -21,6 +21,16 @@ from .errors import BadInputError
 from .runtime import load_checkpoint, progress, save_checkpoint
 
 
+def mixed_precision_dtype(device: str, amp: bool | None = None):
+    """The autocast dtype `fit` trains with: None (full float32) off CUDA or when amp is False;
+    torch.bfloat16 on GPUs that support it; torch.float16 (with a gradient scaler) on older ones."""
+    import torch
+
+    if device != "cuda" or amp is False or not torch.cuda.is_available():
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
 @dataclass
 class FitResult:
     history: Any  # pandas DataFrame: one row per step, one column per logged value
@@ -49,9 +59,10 @@ def fit(
 
     batch_fn(generator) draws one batch with the given torch.Generator (saved in checkpoints,
     so the data order survives an interruption). loss_fn(model, batch, step) returns the loss
-    tensor and a dict of numbers to log. amp defaults to on for CUDA (float16 autocast with a
-    gradient scaler) and is off elsewhere. stop_after ends this session after that many steps, as an interruption
-    would (to try resuming).
+    tensor and a dict of numbers to log. amp defaults to on for CUDA and is off elsewhere:
+    bfloat16 autocast where the GPU supports it (Ampere and newer: no scaler needed, the exponent
+    range is float32's), else float16 with a gradient scaler (see mixed_precision_dtype).
+    stop_after ends this session after that many steps, as an interruption would (to try resuming).
     """
     import pandas as pd
     import torch
@@ -59,8 +70,10 @@ def fit(
     if steps < 0 or every < 1:
         raise BadInputError(f"steps {steps} and every {every}: steps must be >= 0 and every >= 1")
     checkpoint = Path(checkpoint)
-    amp = device == "cuda" and amp is not False  # float16 autocast is for CUDA only
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    amp_dtype = mixed_precision_dtype(device, amp)
+    amp = amp_dtype is not None
+    # float16 gradients underflow without loss scaling; bfloat16 has float32's range and needs none
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     generator = torch.Generator().manual_seed(seed)
     state = load_checkpoint(checkpoint)
     start, history, seconds = 0, [], 0.0
@@ -103,7 +116,7 @@ def fit(
     step = start
     for step in progress(range(start, end), desc=desc, initial=start, total=steps):
         batch = batch_fn(generator)
-        with torch.autocast(device_type="cuda" if device == "cuda" else "cpu", dtype=torch.float16, enabled=amp):
+        with torch.autocast(device_type="cuda" if device == "cuda" else "cpu", dtype=amp_dtype, enabled=amp):
             loss, logs = loss_fn(model, batch, step)
         optimiser.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()

@@ -74,3 +74,13 @@ def test_noise_inside_the_model_resumes_too_and_a_loaded_run_leaves_the_same_ran
     model3, opt3 = setup(seed=7)
     training.fit(model3, opt3, batch, noisy_loss, 12, tmp_path / "straight.pt", every=4)
     assert torch.equal(torch.rand(3), after_training)
+
+
+def test_mixed_precision_is_bfloat16_where_the_gpu_has_it_else_float16(monkeypatch):
+    assert training.mixed_precision_dtype("cpu") is None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert training.mixed_precision_dtype("cuda") is torch.bfloat16
+    assert training.mixed_precision_dtype("cuda", amp=False) is None
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert training.mixed_precision_dtype("cuda") is torch.float16
