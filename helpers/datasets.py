@@ -28,6 +28,8 @@ from .video import Clip, as_uint8_frames, read_frames
 
 # --- cached clips ---------------------------------------------------------------------------
 
+CACHE_FORMAT = 2  # 2: the cache also holds the content box (where the letterbox padding is not)
+
 
 def load_clip(
     name: str,
@@ -48,7 +50,7 @@ def load_clip(
     path = manifest.resolve(name)
     params = {"size": size, "stride": stride, "start": start, "end": end, "mode": mode, "pad_color": pad_color}
     described = {"clip": name, "source": str(path), "sha256": manifest.sha256sum(path), **params}
-    key = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
+    key = hashlib.sha256(json.dumps({**described, "cache_format": CACHE_FORMAT}, sort_keys=True).encode())
     target = build_dir("cache", "frames") / f"{name}-{key.hexdigest()[:16]}.npz"
     if cache and target.exists():
         with np.load(target) as data:
@@ -58,11 +60,20 @@ def load_clip(
                 float(data["fps"]),
                 str(path),
                 (int(data["frames"].shape[2]), int(data["frames"].shape[1])),
+                tuple(int(v) for v in data["content"]),
             )
     clip = read_frames(path, size=size, stride=stride, start=start, end=end, mode=mode, pad_color=pad_color)
     if cache:
-        _save_npz(target, frames=clip.frames, indices=clip.indices, fps=np.float64(clip.fps))
-        described.update(frames=len(clip), fps=clip.fps, frame_size=list(clip.size))
+        _save_npz(
+            target, frames=clip.frames, indices=clip.indices, fps=np.float64(clip.fps), content=np.asarray(clip.content)
+        )
+        top, left, height, width = clip.content
+        described.update(
+            frames=len(clip),
+            fps=clip.fps,
+            frame_size=list(clip.size),
+            content_box={"top": top, "left": left, "height": height, "width": width},
+        )
         target.with_suffix(".json").write_text(json.dumps(described, indent=1))
     return clip
 
@@ -223,6 +234,18 @@ def course_frames(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
         all_frames.append(clip.frames)
         units.extend(f"{name}/shot{s}" for s in shot_ids(len(clip), cuts))
     return np.concatenate(all_frames), np.asarray(units)
+
+
+def content_masks(units: np.ndarray, size: int = 128) -> np.ndarray:
+    """(N, H, W) bool: for each frame of course_frames(size), True on picture content and False on
+    its clip's letterbox padding (bikes is 640x272: at 128x128 more than half of each frame is
+    padding). Give it to the metrics as `mask` so that padding never counts as a perfect match."""
+    units = np.asarray(units)
+    clips = np.asarray([str(u).split("/")[0] for u in units])
+    masks = np.ones((len(units), size, size), dtype=bool)
+    for name in dict.fromkeys(clips.tolist()):
+        masks[clips == name] = load_clip(name, size=size).content_mask()
+    return masks
 
 
 def course_split(units: np.ndarray, seed: int = 0) -> dict[str, list]:

@@ -2,8 +2,10 @@
 
 Frames are (T, H, W, C) sequences or (N, T, H, W, C) batches with C = 1 (grey) or 3 (RGB), either
 uint8 (0..255) or float in [0, 1]; anything else is refused with a message naming the shape or
-range found. Chapter 02
-explains each score and what it rewards.
+range found. Every score takes an optional `mask` ((H, W), (T, H, W) or (N, T, H, W) bool, True
+on picture content): letterbox padding is black in prediction and truth alike, so scoring it
+would count a band of perfect pixels and inflate PSNR and SSIM. Clip.content_mask() and
+datasets.content_masks() give the mask. Chapter 02 explains each score and what it rewards.
 """
 
 from __future__ import annotations
@@ -63,59 +65,102 @@ def paired(prediction: Any, truth: Any) -> tuple[np.ndarray, np.ndarray]:
     return pred, true
 
 
+# --- content masks --------------------------------------------------------------------------
+
+
+def content_weights(mask: Any, frames: np.ndarray) -> np.ndarray | None:
+    """`mask` as float weights of shape frames.shape[:-1] + (1,), or None for "every pixel".
+
+    The mask has the frames' (H, W), optionally with their leading axes: (H, W), (T, H, W) or
+    (N, T, H, W), True where the picture is."""
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    if array.dtype != bool:
+        raise BadInputError(f"mask: dtype {array.dtype}; expected bool (True on picture content)")
+    target = frames.shape[:-1]
+    if array.shape[-2:] != target[-2:] or array.ndim > len(target):
+        raise BadInputError(f"mask: shape {array.shape} does not fit frames of shape {frames.shape}")
+    try:
+        weights = np.broadcast_to(array[..., None], (*target, 1)).astype(np.float64)
+    except ValueError:
+        raise BadInputError(f"mask: shape {array.shape} does not fit frames of shape {frames.shape}") from None
+    if not weights.any(axis=(-3, -2, -1)).all():
+        raise BadInputError("mask: a frame has no picture pixel left to score (its mask is all False)")
+    return weights
+
+
+def _per_frame_mean(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Mean over (H, W, C) of each frame, over the masked pixels only when weights are given."""
+    if weights is None:
+        return values.mean(axis=(-3, -2, -1))
+    return (values * weights).sum(axis=(-3, -2, -1)) / (weights.sum(axis=(-3, -2, -1)) * values.shape[-1])
+
+
+def _per_frame_sum(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    return values.sum(axis=(-3, -2, -1)) if weights is None else (values * weights).sum(axis=(-3, -2, -1))
+
+
 # --- pixel scores ---------------------------------------------------------------------------
 
 
-def mse(prediction: Any, truth: Any) -> float:
-    """Mean squared error per pixel and channel, on [0, 1] data."""
-    pred, true = paired(prediction, truth)
-    return float(np.mean((pred - true) ** 2))
+def mse(prediction: Any, truth: Any, mask: Any = None) -> float:
+    """Mean squared error per pixel and channel, on [0, 1] data (over the masked pixels)."""
+    return float(np.mean(mse_per_frame(prediction, truth, mask)))
 
 
-def mae(prediction: Any, truth: Any) -> float:
-    """Mean absolute error per pixel and channel, on [0, 1] data."""
-    pred, true = paired(prediction, truth)
-    return float(np.mean(np.abs(pred - true)))
+def mae(prediction: Any, truth: Any, mask: Any = None) -> float:
+    """Mean absolute error per pixel and channel, on [0, 1] data (over the masked pixels)."""
+    return float(np.mean(mae_per_frame(prediction, truth, mask)))
 
 
-def mse_per_frame(prediction: Any, truth: Any) -> np.ndarray:
+def mse_per_frame(prediction: Any, truth: Any, mask: Any = None) -> np.ndarray:
     """MSE of every frame: shape (T,) for a sequence, (N, T) for a batch."""
     pred, true = paired(prediction, truth)
-    return ((pred - true) ** 2).mean(axis=(-3, -2, -1))
+    return _per_frame_mean((pred - true) ** 2, content_weights(mask, pred))
 
 
-def openstl_mse(prediction: Any, truth: Any) -> float:
+def mae_per_frame(prediction: Any, truth: Any, mask: Any = None) -> np.ndarray:
+    """MAE of every frame: shape (T,) for a sequence, (N, T) for a batch."""
+    pred, true = paired(prediction, truth)
+    return _per_frame_mean(np.abs(pred - true), content_weights(mask, pred))
+
+
+def openstl_mse(prediction: Any, truth: Any, mask: Any = None) -> float:
     """MSE as OpenSTL reports it: squared error summed over C x H x W per frame, then averaged
     over frames and samples, on [0, 1] data. For 64x64 grey Moving MNIST that is 4096 times
     the per-pixel MSE; grey frames must have one channel, or the sum triples."""
     pred, true = paired(prediction, truth)
-    return float(np.mean(np.sum((pred - true) ** 2, axis=(-3, -2, -1))))
+    return float(np.mean(_per_frame_sum((pred - true) ** 2, content_weights(mask, pred))))
 
 
-def openstl_mae(prediction: Any, truth: Any) -> float:
+def openstl_mae(prediction: Any, truth: Any, mask: Any = None) -> float:
     """MAE in the OpenSTL convention (absolute error summed per frame, averaged over frames)."""
     pred, true = paired(prediction, truth)
-    return float(np.mean(np.sum(np.abs(pred - true), axis=(-3, -2, -1))))
+    return float(np.mean(_per_frame_sum(np.abs(pred - true), content_weights(mask, pred))))
 
 
-def psnr_per_frame(prediction: Any, truth: Any) -> np.ndarray:
+def psnr_per_frame(prediction: Any, truth: Any, mask: Any = None) -> np.ndarray:
     """Peak signal-to-noise ratio of every frame, 10 log10(1 / MSE) in dB, capped at PSNR_CAP."""
-    errors = mse_per_frame(prediction, truth)
+    errors = mse_per_frame(prediction, truth, mask)
     with np.errstate(divide="ignore"):
         values = 10.0 * np.log10(1.0 / errors)
     return np.minimum(values, PSNR_CAP)
 
 
-def psnr(prediction: Any, truth: Any) -> float:
+def psnr(prediction: Any, truth: Any, mask: Any = None) -> float:
     """PSNR averaged over frames (each frame's PSNR first, as video papers report it)."""
-    return float(np.mean(psnr_per_frame(prediction, truth)))
+    return float(np.mean(psnr_per_frame(prediction, truth, mask)))
 
 
-def ssim_per_frame(prediction: Any, truth: Any, win_size: int = 7) -> np.ndarray:
+def ssim_per_frame(prediction: Any, truth: Any, win_size: int = 7, mask: Any = None) -> np.ndarray:
     """Structural similarity of every frame, the same computation as
     skimage.metrics.structural_similarity(data_range=1, channel_axis=-1) with its defaults
-    (7x7 uniform window, K1=0.01, K2=0.03, sample covariance), vectorised over frames."""
+    (7x7 uniform window, K1=0.01, K2=0.03, sample covariance), vectorised over frames.
+
+    With a mask, the mean is over the windows that lie wholly on picture content."""
     pred, true = paired(prediction, truth)
+    weights = content_weights(mask, pred)
     height, width = pred.shape[-3:-1]
     if min(height, width) < win_size:
         raise BadInputError(f"frames of {height}x{width}: SSIM needs at least {win_size}x{win_size} pixels")
@@ -130,36 +175,60 @@ def ssim_per_frame(prediction: Any, truth: Any, win_size: int = 7) -> np.ndarray
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_x * mu_y + c1) * (2 * vxy + c2)) / ((mu_x**2 + mu_y**2 + c1) * (vx + vy + c2))
     pad = (win_size - 1) // 2
+    if weights is not None:  # windows wholly inside the picture: no padding in the statistics
+        inside = uniform_filter(weights, size=size, mode="constant") > 1 - 1e-9
+        inside[..., :pad, :, :] = inside[..., height - pad :, :, :] = False
+        inside[..., :, :pad, :] = inside[..., :, width - pad :, :] = False
+        if not inside.any(axis=(-3, -2, -1)).all():
+            raise BadInputError(f"mask: the picture of a frame is smaller than one {win_size}x{win_size} SSIM window")
+        return _per_frame_mean(s, inside.astype(np.float64))
     cropped = s[..., pad : height - pad, pad : width - pad, :]
     return cropped.mean(axis=(-3, -2, -1))
 
 
-def ssim(prediction: Any, truth: Any) -> float:
-    return float(np.mean(ssim_per_frame(prediction, truth)))
+def ssim(prediction: Any, truth: Any, mask: Any = None) -> float:
+    return float(np.mean(ssim_per_frame(prediction, truth, mask=mask)))
 
 
-def pixel_scores(prediction: Any, truth: Any) -> dict[str, float]:
-    """PSNR, SSIM, MSE and MAE of a prediction: the row every chapter's score tables are made of."""
+def pixel_scores(prediction: Any, truth: Any, mask: Any = None) -> dict[str, float]:
+    """PSNR, SSIM, MSE and MAE of a prediction: the row every chapter's score tables are made of.
+    With `mask`, on picture content only (letterbox padding left out)."""
     pred, true = paired(prediction, truth)
-    return {"psnr": psnr(pred, true), "ssim": ssim(pred, true), "mse": mse(pred, true), "mae": mae(pred, true)}
+    return {
+        "psnr": psnr(pred, true, mask),
+        "ssim": ssim(pred, true, mask),
+        "mse": mse(pred, true, mask),
+        "mae": mae(pred, true, mask),
+    }
 
 
-def frame_change(frames: Any, per_frame: bool = False) -> float | np.ndarray:
+def frame_change(frames: Any, per_frame: bool = False, mask: Any = None) -> float | np.ndarray:
     """Mean absolute difference between consecutive frames, on [0, 1] data: how much a sequence
-    moves (0 for a frozen one). per_frame gives one value per consecutive pair instead."""
+    moves (0 for a frozen one). per_frame gives one value per consecutive pair instead. A mask
+    of (H, W) or of the sequence's leading axes (the later frame of each pair is used)."""
     seq = as_unit_float(frames, "frames")
     if seq.shape[-4] < 2:
         raise BadInputError(f"frames: need at least 2 frames, got shape {seq.shape}")
-    change = np.abs(np.diff(seq, axis=-4)).mean(axis=(-3, -2, -1))
+    diff = np.abs(np.diff(seq, axis=-4))
+    if mask is not None and np.ndim(mask) >= 3:
+        mask = np.asarray(mask)[..., 1:, :, :]
+    change = _per_frame_mean(diff, content_weights(mask, diff))
     return change if per_frame else float(change.mean())
 
 
-def sharpness(frames: Any) -> float:
+def sharpness(frames: Any, mask: Any = None) -> float:
     """Mean variance of the Laplacian of each frame's grey image (on a 0..255 scale): high for crisp
-    edges, low for blur. Not a comparison with the truth: it tells a blurry guess from a sharp one."""
-    seq = as_unit_float(frames, "frames").reshape(-1, *np.shape(frames)[-3:])
-    grey = (seq.mean(axis=-1) * 255).astype(np.float32)
-    return float(np.mean([cv2.Laplacian(g, cv2.CV_32F).var() for g in grey]))
+    edges, low for blur. Not a comparison with the truth: it tells a blurry guess from a sharp one.
+    With a mask, over the picture only, one pixel in from its edge (where padding makes an edge)."""
+    seq = as_unit_float(frames, "frames")
+    flat = seq.reshape(-1, *seq.shape[-3:])
+    grey = (flat.mean(axis=-1) * 255).astype(np.float32)
+    laplacians = np.stack([cv2.Laplacian(g, cv2.CV_32F) for g in grey])
+    if mask is None:
+        return float(np.mean(laplacians.var(axis=(-2, -1))))
+    weights = content_weights(mask, seq).reshape(len(flat), *seq.shape[-3:-1])
+    inner = np.stack([cv2.erode(w.astype(np.uint8), np.ones((3, 3), np.uint8)) for w in weights]).astype(bool)
+    return float(np.mean([lap[m].var() for lap, m in zip(laplacians, inner, strict=True)]))
 
 
 # --- temporal consistency -------------------------------------------------------------------
@@ -190,10 +259,11 @@ def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return warped.reshape(np.shape(frame))
 
 
-def warping_error(frames: Any) -> float:
+def warping_error(frames: Any, mask: Any = None) -> float:
     """Temporal consistency of one sequence: how well each frame is explained by moving the pixels
     of the frame before it. For every consecutive pair, estimate the flow from frame t+1 back to
-    frame t, warp frame t forward with it, and take the mean absolute difference to frame t+1.
+    frame t, warp frame t forward with it, and take the mean absolute difference to frame t+1
+    (over the picture only, with an (H, W) mask).
 
     Lower is smoother. A frozen video scores 0, so read it next to an accuracy score.
     """
@@ -202,10 +272,14 @@ def warping_error(frames: Any) -> float:
         raise BadInputError(f"frames: one sequence (T, H, W, C) at a time, got a batch of shape {seq.shape}")
     if len(seq) < 2:
         raise BadInputError(f"frames: need at least 2 frames, got shape {seq.shape}")
+    if mask is not None and np.ndim(mask) != 2:
+        raise BadInputError(f"mask: one (H, W) mask for the whole sequence, got shape {np.shape(mask)}")
+    weights = content_weights(mask, seq[:1])
     errors = []
     for previous, current in zip(seq[:-1], seq[1:], strict=True):
         flow = optical_flow(current, previous)
-        errors.append(np.abs(warp(previous, flow) - current).mean())
+        difference = np.abs(warp(previous, flow) - current)[None]
+        errors.append(float(_per_frame_mean(difference, weights)[0]))
     return float(np.mean(errors))
 
 
@@ -308,19 +382,20 @@ def clip_similarity(prediction: Any, truth: Any, encoder: ClipEncoder | None = N
 # --- everything at once ---------------------------------------------------------------------
 
 
-def all_scores(prediction: Any, truth: Any, encoder: ClipEncoder | None = None) -> dict[str, Any]:
-    """Every score of this module for one predicted sequence (T, H, W, C) against the truth."""
+def all_scores(prediction: Any, truth: Any, encoder: ClipEncoder | None = None, mask: Any = None) -> dict[str, Any]:
+    """Every score of this module for one predicted sequence (T, H, W, C) against the truth
+    (on picture content only, with an (H, W) mask)."""
     pred, true = paired(prediction, truth)
     scores: dict[str, Any] = {
-        "mse": mse(pred, true),
-        "mae": mae(pred, true),
-        "openstl_mse": openstl_mse(pred, true),
-        "psnr": psnr(pred, true),
-        "ssim": ssim(pred, true),
+        "mse": mse(pred, true, mask),
+        "mae": mae(pred, true, mask),
+        "openstl_mse": openstl_mse(pred, true, mask),
+        "psnr": psnr(pred, true, mask),
+        "ssim": ssim(pred, true, mask),
     }
     if pred.ndim == 4 and len(pred) > 1:
-        scores["warping_error"] = warping_error(pred)
-        scores["warping_error_truth"] = warping_error(true)
+        scores["warping_error"] = warping_error(pred, mask)
+        scores["warping_error_truth"] = warping_error(true, mask)
     if encoder is not None:
         scores["clip_similarity"] = clip_similarity(pred, true, encoder)
     return scores

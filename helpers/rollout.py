@@ -18,7 +18,7 @@ import numpy as np
 
 from .baselines import Predictor
 from .errors import BadInputError, CourseError
-from .metrics import as_unit_float, mse_per_frame, paired, psnr_per_frame, ssim_per_frame
+from .metrics import as_unit_float, mae_per_frame, mse_per_frame, paired, psnr_per_frame, ssim_per_frame
 from .runtime import progress
 from .video import as_uint8_frames, write_gif
 
@@ -117,10 +117,11 @@ def one_step(predictor: Predictor, sequence: np.ndarray, context: int = 2) -> tu
     return predicted, seq[context:]
 
 
-def drift(prediction: np.ndarray, truth: np.ndarray):
+def drift(prediction: np.ndarray, truth: np.ndarray, mask: np.ndarray | None = None):
     """Scores at every step of a rollout (a pandas DataFrame indexed by step 1..H).
 
-    Sequences are (H, h, w, C); batches (N, H, h, w, C) are averaged over N at each step.
+    Sequences are (H, h, w, C); batches (N, H, h, w, C) are averaged over N at each step. `mask`
+    (h, w), (H, h, w) or (N, H, h, w) keeps the scores on picture content (see metrics).
     """
     import pandas as pd
 
@@ -131,10 +132,10 @@ def drift(prediction: np.ndarray, truth: np.ndarray):
 
     table = pd.DataFrame(
         {
-            "psnr": mean(psnr_per_frame(pred, true)),
-            "ssim": mean(ssim_per_frame(pred, true)),
-            "mse": mean(mse_per_frame(pred, true)),
-            "mae": mean(np.abs(pred - true).mean(axis=(-3, -2, -1))),
+            "psnr": mean(psnr_per_frame(pred, true, mask)),
+            "ssim": mean(ssim_per_frame(pred, true, mask=mask)),
+            "mse": mean(mse_per_frame(pred, true, mask)),
+            "mae": mean(mae_per_frame(pred, true, mask)),
         }
     )
     table.index = pd.RangeIndex(1, len(table) + 1, name="step")
@@ -187,6 +188,7 @@ def evaluate_rollouts(
     steps: int | None = None,
     check_feedback: bool = True,
     show_progress: bool = True,
+    mask: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, float], object]:
     """Roll a predictor out on every sequence of a batch (N, T, H, W, C) and score it.
 
@@ -194,6 +196,7 @@ def evaluate_rollouts(
     predicted. Returns the predictions (N, steps, H, W, C), the summary scores (per-pixel and
     OpenSTL-convention MSE/MAE, PSNR, SSIM, frames per second) and the per-step drift table.
     The Moving MNIST protocol is context_frames=10, steps=10 on (N, 20, 64, 64, 1) sequences.
+    `mask` ((H, W) or (N, H, W) bool, True on picture content) leaves letterbox padding unscored.
     """
     from .metrics import openstl_mae, openstl_mse
 
@@ -214,10 +217,12 @@ def evaluate_rollouts(
         predictions.append(result.frames)
         seconds += result.seconds
     prediction = np.stack(predictions)
-    table = drift(prediction, truth)
+    if mask is not None and np.ndim(mask) == 3:  # one mask per sequence, the same at every step
+        mask = np.asarray(mask)[:, None]
+    table = drift(prediction, truth, mask)
     scores = {
-        "openstl_mse": openstl_mse(prediction, truth),
-        "openstl_mae": openstl_mae(prediction, truth),
+        "openstl_mse": openstl_mse(prediction, truth, mask),
+        "openstl_mae": openstl_mae(prediction, truth, mask),
         "mse": float(table["mse"].mean()),
         "mae": float(table["mae"].mean()),
         "psnr": float(table["psnr"].mean()),

@@ -46,9 +46,17 @@ class Clip:
     fps: float  # frame rate of the source video
     source: str
     size: tuple[int, int] = field(default=(0, 0))  # (width, height) of the frames
+    # (top, left, height, width) of the picture inside each frame; the rest is letterbox padding
+    content: tuple[int, int, int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.frames)
+
+    def content_mask(self) -> np.ndarray:
+        """(H, W) bool: True on picture content, False on letterbox padding. Scores are computed
+        on the True pixels only (metrics' `mask`), so padding never counts as a perfect match."""
+        height, width = self.frames.shape[1:3]
+        return box_mask((height, width), self.content or (0, 0, height, width))
 
     @property
     def times(self) -> np.ndarray:
@@ -125,6 +133,27 @@ def fit_within(src: tuple[int, int], target: tuple[int, int]) -> tuple[int, int]
     """The largest (width, height) with the source's aspect ratio that fits inside the target."""
     scale = min(target[0] / src[0], target[1] / src[1])
     return max(1, round(src[0] * scale)), max(1, round(src[1] * scale))
+
+
+def content_box(
+    src: tuple[int, int], target: tuple[int, int] | None, mode: str = "letterbox"
+) -> tuple[int, int, int, int]:
+    """Where the picture lies in a frame resized from `src` to `target` (both (width, height)):
+    (top, left, height, width). Only letterboxing pads; the other modes fill the whole frame."""
+    if target is None:
+        return 0, 0, src[1], src[0]
+    if mode != "letterbox":
+        return 0, 0, target[1], target[0]
+    inner = fit_within(src, target)
+    return (target[1] - inner[1]) // 2, (target[0] - inner[0]) // 2, inner[1], inner[0]
+
+
+def box_mask(shape: tuple[int, int], box: Sequence[int]) -> np.ndarray:
+    """(H, W) bool mask that is True inside box = (top, left, height, width)."""
+    top, left, height, width = (int(v) for v in box)
+    mask = np.zeros(shape, dtype=bool)
+    mask[top : top + height, left : left + width] = True
+    return mask
 
 
 def pad_to(image: np.ndarray, target: tuple[int, int], color: tuple[int, int, int]) -> np.ndarray:
@@ -285,7 +314,8 @@ def read_frames(
     if not frames:
         raise VideoError(f"{path}: no frames in the requested range [{start:g}, {end}) s")
     stack = np.stack(frames)
-    return Clip(stack, np.asarray(indices), info.fps, str(path), (stack.shape[2], stack.shape[1]))
+    box = content_box((info.width, info.height), parse_size(size), mode)
+    return Clip(stack, np.asarray(indices), info.fps, str(path), (stack.shape[2], stack.shape[1]), box)
 
 
 # --- encoding -------------------------------------------------------------------------------

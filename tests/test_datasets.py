@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import datasets, runtime
+from helpers import datasets, runtime, video
 from helpers.errors import BadInputError
 
 
@@ -112,3 +112,14 @@ def test_bouncing_shapes_labels_match_pictures():
     )
     dy, dx = np.sign(last - first)
     assert labels[0]["direction"] == f"{'up' if dy < 0 else 'down'}-{'left' if dx < 0 else 'right'}"
+
+
+def test_cached_clips_keep_their_content_box_and_course_masks_follow_each_clip():
+    first = datasets.load_clip("bikes", size=64)
+    again = datasets.load_clip("bikes", size=64)  # from the cache
+    assert first.content == again.content == video.content_box((640, 272), (64, 64))
+    units = np.asarray(["bikes/shot0", "carphone/shot0", "bikes/shot3"])
+    masks = datasets.content_masks(units, size=64)
+    assert masks.shape == (3, 64, 64)
+    assert (masks[0] == first.content_mask()).all() and (masks[2] == masks[0]).all()
+    assert (masks[1] == datasets.load_clip("carphone", size=64).content_mask()).all()

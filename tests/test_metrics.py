@@ -140,3 +140,55 @@ def test_clip_feature_path_runs_on_tiny_weights():
     # with weights that count as trained, identical frames score exactly 1
     encoder.plan = {**encoder.plan, "kind": "local"}
     assert metrics.clip_similarity(frames, frames, encoder).value == pytest.approx(1.0, abs=1e-5)
+
+
+def letterboxed_pair(seed: int = 3):
+    """A truth whose picture fills rows 20..43 of 64, black padding above and below, and a
+    prediction that is wrong on the picture only (the padding matches: it is black in both)."""
+    rng = np.random.default_rng(seed)
+    truth = np.zeros((4, 64, 64, 3))
+    truth[:, 20:44] = rng.random((4, 24, 64, 3))
+    pred = truth.copy()
+    pred[:, 20:44] = np.clip(pred[:, 20:44] + rng.normal(0, 0.1, (4, 24, 64, 3)), 0, 1)
+    mask = np.zeros((64, 64), dtype=bool)
+    mask[20:44] = True
+    return pred, truth, mask
+
+
+def test_masked_scores_ignore_the_letterbox_padding():
+    pred, truth, mask = letterboxed_pair()
+    whole, content = metrics.pixel_scores(pred, truth), metrics.pixel_scores(pred, truth, mask)
+    cropped = metrics.pixel_scores(pred[:, 20:44], truth[:, 20:44])
+    assert content["mse"] == pytest.approx(cropped["mse"]) and content["mae"] == pytest.approx(cropped["mae"])
+    assert content["psnr"] == pytest.approx(cropped["psnr"])
+    # SSIM over the windows wholly on the picture equals SSIM of the cropped picture (skimage crops too)
+    assert content["ssim"] == pytest.approx(cropped["ssim"])
+    # padding scored as picture counts as perfect pixels: the whole-frame scores flatter the prediction
+    assert whole["psnr"] > content["psnr"] + 3 and whole["ssim"] > content["ssim"]
+    assert metrics.openstl_mse(pred, truth, mask) == pytest.approx(metrics.openstl_mse(pred, truth))
+    per_frame = np.broadcast_to(mask, (4, 64, 64))
+    assert metrics.psnr(pred, truth, per_frame) == pytest.approx(content["psnr"])
+    everything = np.ones((64, 64), dtype=bool)
+    assert metrics.pixel_scores(pred, truth, everything) == pytest.approx(whole)
+
+
+def test_masked_motion_and_sharpness_scores():
+    pred, truth, mask = letterboxed_pair()
+    assert metrics.frame_change(truth, mask=mask) == pytest.approx(metrics.frame_change(truth[:, 20:44]))
+    assert metrics.frame_change(truth, mask=mask) > metrics.frame_change(truth)
+    assert metrics.sharpness(truth, mask=mask) != pytest.approx(metrics.sharpness(truth))
+    assert metrics.warping_error(truth, mask=mask) > metrics.warping_error(truth)
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (np.ones((32, 32), dtype=bool), "does not fit frames"),
+        (np.ones((64, 64)), "expected bool"),
+        (np.zeros((64, 64), dtype=bool), "no picture pixel"),
+    ],
+)
+def test_a_bad_mask_is_refused_with_its_problem(mask, message):
+    pred, truth, _ = letterboxed_pair()
+    with pytest.raises(BadInputError, match=message):
+        metrics.pixel_scores(pred, truth, mask)

@@ -106,3 +106,18 @@ def test_one_step_predicts_each_frame_from_the_true_ones_before_it():
     assert np.array_equal(pred, seq[1:-1]) and np.array_equal(truth, seq[2:])
     with pytest.raises(BadInputError, match="more than 2 frames"):
         rollout.one_step(baselines.copy_last, seq[:2], context=2)
+
+
+def test_rollout_scores_on_picture_content_only():
+    rng = np.random.default_rng(5)
+    sequences = np.zeros((2, 6, 32, 32, 1))
+    sequences[:, :, 8:24] = rng.random((2, 6, 16, 32, 1))
+    mask = np.zeros((32, 32), dtype=bool)
+    mask[8:24] = True
+    _, whole, whole_table = rollout.evaluate_rollouts(baselines.copy_last, sequences, 2, show_progress=False)
+    _, content, table = rollout.evaluate_rollouts(
+        baselines.copy_last, sequences, 2, show_progress=False, mask=np.stack([mask, mask])
+    )
+    assert content["psnr"] < whole["psnr"] and content["mse"] == pytest.approx(2 * whole["mse"])
+    expected = rollout.drift(sequences[:, 1:2].repeat(4, axis=1), sequences[:, 2:], mask)
+    assert np.allclose(table["psnr"], expected["psnr"]) and (table["psnr"] < whole_table["psnr"]).all()

@@ -118,3 +118,15 @@ def test_the_faststart_copy_itself_is_fine(bad_videos):
 def test_bad_parameters_are_refused(kwargs, message, bikes_path):
     with pytest.raises(BadInputError, match=message):
         video.read_frames(bikes_path, **({"size": 32} | kwargs))
+
+
+def test_letterboxed_clips_know_where_their_picture_is(bikes_path):
+    # bikes is 640x272: at 128x128 the picture is 128x54, centred, and 58% of each frame is padding
+    assert video.content_box((640, 272), (128, 128)) == (37, 0, 54, 128)
+    assert video.content_box((640, 272), (128, 128), mode="crop") == (0, 0, 128, 128)
+    assert video.content_box((640, 272), None) == (0, 0, 272, 640)
+    clip = video.read_frames(bikes_path, size=128, max_frames=2)
+    assert clip.content == (37, 0, 54, 128)
+    mask = clip.content_mask()
+    assert mask.shape == (128, 128) and mask.mean() == pytest.approx(54 / 128)
+    assert (clip.frames[:, ~mask] < 20).all()  # black padding outside the mask
