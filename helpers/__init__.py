@@ -3,6 +3,8 @@
 Small modules named for what they hold; each docstring names the chapter that explains it:
 
 - runtime   profiles, devices, seeds, checkpoints, Colab set-up          (chapter 00)
+- parameters one-line checks of a chapter's parameters cell              (chapter 00)
+- claims    sentences computed from the run's numbers; asserted claims   (chapter 00)
 - video     decode with time range, stride and letterbox; write GIF/MP4 (chapter 01)
 - frames    frame differences, motion keyframes, scene cuts; frames CLI  (chapter 01)
 - datasets  cached clips, splits by clip, (t, t+k) pairs, Moving MNIST   (chapter 01)

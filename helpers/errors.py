@@ -34,3 +34,15 @@ class DataUnavailableError(CourseError):
 
 class ProfileError(BadInputError):
     """A profile file or a chapter's parameters do not fit together."""
+
+
+class ParameterError(BadInputError):
+    """A chapter's parameter (or a command-line option) has a value the code cannot use.
+
+    The message is one line: every bad parameter, the value it was given and the values it
+    accepts (see helpers.parameters). In a notebook it shows as that line alone, without a
+    traceback: IPython calls `_render_traceback_` to draw an exception when it has one.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]

@@ -5,6 +5,10 @@ Also the command-line tool that turns a video into a folder of PNG frames:
     python -m helpers.frames extract VIDEO --out DIR --size 128 [--stride N]
         [--keyframes K --window SECONDS] [--pad-color white] [--max-files-per-folder N]
 
+Options out of range (--size beyond 1..MAX_SIZE = 4096 pixels, a stride, keyframe count or file
+count under 1, a time that is negative or not finite) are refused in one line naming the option,
+before the video is opened.
+
 Chapter 01 explains each step.
 """
 
@@ -21,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import BadInputError, CourseError, OutputExistsError, VideoError
+from .errors import BadInputError, CourseError, OutputExistsError, ParameterError, VideoError
+from .parameters import integer, number, positive, show
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -120,6 +125,53 @@ def frame_file(position: int, index: int, max_per_folder: int | None) -> str:
     return name
 
 
+MAX_SIZE = 4096  # pixels a side: a 4K frame; FFmpeg's scaler fails on far larger sizes
+
+
+def check_options(
+    *,
+    size: int | Sequence[int] = 128,
+    stride: int = 1,
+    start: float = 0.0,
+    end: float | None = None,
+    keyframes: int | None = None,
+    window: float | None = None,
+    pad_color: str = "black",
+    max_files_per_folder: int | None = None,
+) -> None:
+    """Refuse an option of `extract` that is out of range, in one line naming the option and
+    what it accepts, before any video is opened. The first bad option is reported."""
+    from . import video as vid
+
+    sides = list(size) if isinstance(size, Sequence) and not isinstance(size, str) else [size]
+    side = integer(1, MAX_SIZE)
+    if len(sides) not in (1, 2) or any(side.problem(s) for s in sides):
+        raise ParameterError(
+            f"--size {show(size)}: must be a whole number of pixels from 1 to {MAX_SIZE} "
+            "(the side of the square frames)"
+        )
+    optional = (
+        ("--stride", stride, integer(1, why="keep every N-th frame")),
+        ("--start", start, number(0, why="seconds")),
+        ("--end", end, positive(why="seconds")),
+        ("--keyframes", keyframes, integer(1, why="frames kept per window")),
+        ("--window", window, positive(why="seconds")),
+        ("--max-files-per-folder", max_files_per_folder, integer(1)),
+    )
+    for option, value, rule in optional:
+        reason = None if value is None and option != "--stride" else rule.problem(value)
+        if reason:
+            raise ParameterError(f"{option} {show(value)}: {reason}")
+    if end is not None and end <= start:
+        raise ParameterError(f"--end {show(end)}: must be after --start {show(start)}")
+    if (keyframes is None) != (window is None):
+        raise ParameterError("--keyframes and --window go together: K frames out of every WINDOW seconds")
+    try:
+        vid.parse_color(pad_color)
+    except BadInputError as exc:
+        raise ParameterError(f"--pad-color {show(pad_color)}: {str(exc).split(': ', 1)[-1]}") from None
+
+
 def extract(
     video: str | Path,
     out: str | Path,
@@ -146,17 +198,17 @@ def extract(
     from . import video as vid
 
     out = Path(out)
+    check_options(
+        size=size,
+        stride=stride,
+        start=start,
+        end=end,
+        keyframes=keyframes,
+        window=window,
+        pad_color=pad_color,
+        max_files_per_folder=max_files_per_folder,
+    )
     vid.check_video_path(video)
-    vid.parse_size(size)
-    vid.parse_color(pad_color)
-    if not isinstance(stride, int) or stride < 1:
-        raise BadInputError(f"--stride {stride}: must be a whole number of frames, 1 or more")
-    if max_files_per_folder is not None and max_files_per_folder < 1:
-        raise BadInputError(f"--max-files-per-folder {max_files_per_folder}: must be 1 or more")
-    if (keyframes is None) != (window is None):
-        raise BadInputError("--keyframes and --window go together: K frames out of every WINDOW seconds")
-    if window is not None and window <= 0:
-        raise BadInputError(f"--window {window}: must be a positive number of seconds")
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out}: exists and is not a folder")
     if holds_frames(out) and not overwrite:
@@ -264,7 +316,9 @@ def _parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("extract", help="write a video's frames as PNG files plus frames.json")
     ex.add_argument("video", help="the video file (any format FFmpeg reads)")
     ex.add_argument("--out", required=True, help="output folder (must not already hold frames)")
-    ex.add_argument("--size", type=int, default=128, help="square side in pixels; letterboxed (default 128)")
+    ex.add_argument(
+        "--size", type=int, default=128, help=f"square side in pixels, 1 to {MAX_SIZE}; letterboxed (default 128)"
+    )
     ex.add_argument("--stride", type=int, default=1, help="keep every N-th frame (default 1)")
     ex.add_argument("--start", type=float, default=0.0, help="start time in seconds")
     ex.add_argument("--end", type=float, default=None, help="end time in seconds (default: the end)")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import datasets, frames
-from helpers.errors import BadInputError
+from helpers.errors import BadInputError, ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +101,15 @@ def test_existing_frames_are_refused_unless_overwrite(tmp_path, carphone_path):
         ("truncated_data", [], "truncated"),
         ("short_window", ["--keyframes", "5", "--window", "20"], "shorter than the 20 s window"),
         ("too_many_keyframes", ["--keyframes", "40", "--window", "1"], "more than the 25 frames"),
-        ("zero_size", ["--size", "0"], "must be positive"),
-        ("negative_stride", ["--stride", "-3"], "--stride -3"),
+        ("zero_size", ["--size", "0"], "--size 0: must be a whole number of pixels from 1 to 4096"),
+        ("huge_size", ["--size", "100000"], "--size 100000: must be a whole number of pixels from 1 to 4096"),
+        ("negative_stride", ["--stride", "-3"], "--stride -3: must be an integer, 1 or more"),
+        ("zero_keyframes", ["--keyframes", "0", "--window", "1"], "--keyframes 0: must be an integer, 1 or more"),
+        ("nan_window", ["--keyframes", "2", "--window", "nan"], "--window nan: must be a finite number above 0"),
+        ("negative_start", ["--start", "-1"], "--start -1.0: must be a number, 0 or more"),
+        ("end_before_start", ["--start", "2", "--end", "1"], "--end 1.0: must be after --start 2.0"),
+        ("zero_per_folder", ["--max-files-per-folder", "0"], "--max-files-per-folder 0: must be an integer, 1 or more"),
+        ("unknown_colour", ["--pad-color", "nocolour"], "--pad-color 'nocolour': unknown"),
     ],
 )
 def test_extract_bad_input_one_line_no_traceback_no_output(case, extra, message, tmp_path, bad_videos, bikes_path):
@@ -114,8 +121,30 @@ def test_extract_bad_input_one_line_no_traceback_no_output(case, extra, message,
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
-    if case not in ("zero_size", "negative_stride", "too_many_keyframes", "short_window"):
+    if not extra:  # a problem with the file names the file; one with an option names the option
         assert str(video) in lines[0]
+
+
+def test_extract_refuses_a_huge_size_before_decoding(tmp_path, bikes_path, monkeypatch):
+    """--size 100000 once reached FFmpeg's scaler, which failed, and the video was called damaged."""
+    result = run_cli(bikes_path, "--out", tmp_path / "out", "--size", 100000)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "error: --size 100000: must be a whole number of pixels from 1 to 4096 (the side of the square frames)"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+    from helpers import video as vid
+
+    def never(*args, **kwargs):
+        raise AssertionError("the video must not be opened")
+
+    monkeypatch.setattr(vid, "probe", never)
+    monkeypatch.setattr(vid, "iter_frames", never)
+    for size in (100000, (640, 5000), (64,) * 3):
+        with pytest.raises(ParameterError, match=r"^--size "):
+            frames.extract(bikes_path, tmp_path / "out", size=size, progress=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_interrupted_extract_leaves_nothing(tmp_path, bikes_path, monkeypatch):
