@@ -2,19 +2,48 @@
 
 Every predictor has one interface: it takes the context, frames (T, H, W, C) as float in
 [0, 1] with the newest last, and returns the next frame (H, W, C). Chapter 02 explains why
-each is a fair opponent, and when it is a strong one.
+each is a fair opponent, and when it is a strong one. The optical flow it uses (`optical_flow`,
+`warp`) also serves metrics.warping_error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from .errors import BadInputError
-from .metrics import optical_flow, warp
 
 Predictor = Callable[[np.ndarray], np.ndarray]
+
+
+# --- optical flow (the flow baseline, and metrics.warping_error) ------------------------------
+
+
+def optical_flow(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Dense Farneback flow F with source(p) ~ target(p + F(p)); frames (H, W, C) in [0, 1]."""
+
+    def grey(frame: np.ndarray) -> np.ndarray:
+        frame = np.asarray(frame)
+        frame = frame.mean(axis=-1) if frame.ndim == 3 else frame
+        return np.round(frame * 255).astype(np.uint8)
+
+    return cv2.calcOpticalFlowFarneback(grey(source), grey(target), None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Sample `frame` at p + flow(p) (backward warping, bilinear, border pixels repeated)."""
+    height, width = flow.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    warped = cv2.remap(
+        np.asarray(frame, dtype=np.float32),
+        grid_x + flow[..., 0],
+        grid_y + flow[..., 1],
+        interpolation=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return warped.reshape(np.shape(frame))
 
 
 def _need(context: np.ndarray, frames: int, name: str) -> np.ndarray:

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter
 
+from .baselines import optical_flow, warp
 from .errors import BadInputError
 from .runtime import TINY_LABEL, plan_weights
 
@@ -234,31 +235,6 @@ def sharpness(frames: Any, mask: Any = None) -> float:
 # --- temporal consistency -------------------------------------------------------------------
 
 
-def optical_flow(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Dense Farneback flow F with source(p) ~ target(p + F(p)); frames (H, W, C) in [0, 1]."""
-
-    def grey(frame: np.ndarray) -> np.ndarray:
-        frame = np.asarray(frame)
-        frame = frame.mean(axis=-1) if frame.ndim == 3 else frame
-        return np.round(frame * 255).astype(np.uint8)
-
-    return cv2.calcOpticalFlowFarneback(grey(source), grey(target), None, 0.5, 3, 15, 3, 5, 1.2, 0)
-
-
-def warp(frame: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Sample `frame` at p + flow(p) (backward warping, bilinear, border pixels repeated)."""
-    height, width = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    warped = cv2.remap(
-        np.asarray(frame, dtype=np.float32),
-        grid_x + flow[..., 0],
-        grid_y + flow[..., 1],
-        interpolation=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    return warped.reshape(np.shape(frame))
-
-
 def warping_error(frames: Any, mask: Any = None) -> float:
     """Temporal consistency of one sequence: how well each frame is explained by moving the pixels
     of the frame before it. For every consecutive pair, estimate the flow from frame t+1 back to
@@ -323,7 +299,7 @@ class ClipEncoder:
         return self.plan["kind"] != "tiny"
 
 
-def load_clip(weights: str = "auto", device: str = "cpu") -> ClipEncoder:
+def load_clip_encoder(weights: str = "auto", device: str = "cpu") -> ClipEncoder:
     """Load CLIP through open_clip's own loader: from the model hub, a local checkpoint, or, as
     'tiny', a two-layer ViT built from a local configuration with random weights (which checks
     the code path and measures nothing)."""
@@ -372,7 +348,7 @@ def clip_similarity(prediction: Any, truth: Any, encoder: ClipEncoder | None = N
     say nothing about the pictures.
     """
     pred, true = paired(prediction, truth)
-    encoder = encoder or load_clip(weights)
+    encoder = encoder or load_clip_encoder(weights)
     if not encoder.trained:
         return Score("clip similarity", None, f"{TINY_LABEL}; {encoder.plan['reason']}")
     cosine = np.sum(clip_features(pred, encoder) * clip_features(true, encoder), axis=-1)

@@ -3,16 +3,14 @@
 `rollout` feeds each prediction back as the newest context frame, times the generation, and
 refuses a predictor that does not read the frames it is given, the classic bug of a generation
 loop that keeps feeding the same input at every step. `drift` scores every step against the
-truth, and `comparison_strip` / `save_comparison` draw truth | prediction | error. Chapter 02
+truth (viz.comparison_strip and viz.save_comparison draw truth | prediction | error). Chapter 02
 explains rollouts and drift; chapter 03 shows the feedback bug in a real training project.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -20,7 +18,6 @@ from .baselines import Predictor
 from .errors import BadInputError, CourseError
 from .metrics import as_unit_float, mae_per_frame, mse_per_frame, paired, psnr_per_frame, ssim_per_frame
 from .runtime import progress
-from .video import as_uint8_frames, write_gif
 
 
 class FeedbackError(CourseError):
@@ -140,45 +137,6 @@ def drift(prediction: np.ndarray, truth: np.ndarray, mask: np.ndarray | None = N
     )
     table.index = pd.RangeIndex(1, len(table) + 1, name="step")
     return table
-
-
-def error_map(prediction: np.ndarray, truth: np.ndarray, gain: float = 4.0) -> np.ndarray:
-    """|prediction - truth| as a colour image (uint8), amplified by `gain` so small errors show."""
-    from matplotlib import colormaps
-
-    pred, true = paired(prediction, truth)
-    error = np.clip(np.abs(pred - true).mean(axis=-1) * gain, 0, 1)
-    return (colormaps["magma"](error)[..., :3] * 255).astype(np.uint8)
-
-
-def comparison_strip(
-    truth: np.ndarray, prediction: np.ndarray, steps: Sequence[int] | None = None, gain: float = 4.0
-) -> np.ndarray:
-    """One image: truth on top, prediction in the middle, error map below, for chosen steps."""
-    from .viz import grid
-
-    pred, true = paired(prediction, truth)
-    steps = list(steps) if steps is not None else list(range(len(true)))
-    rows = [as_uint8_frames(true[steps]), as_uint8_frames(pred[steps]), error_map(pred[steps], true[steps], gain)]
-    return grid(np.concatenate(rows), cols=len(steps), pad=2)
-
-
-def save_comparison(
-    truth: np.ndarray, prediction: np.ndarray, path: str | Path, fps: float = 6, gain: float = 4.0
-) -> tuple[Path, Path]:
-    """Write truth | prediction | error as a PNG strip and as an animated GIF (path without suffix)."""
-    from .viz import grid, save_image
-
-    path = Path(path)
-    pred, true = paired(prediction, truth)
-    png = save_image(comparison_strip(true, pred, gain=gain), path.with_suffix(".png"))
-    errors = error_map(pred, true, gain)
-    frames = [
-        grid([as_uint8_frames(true[t : t + 1])[0], as_uint8_frames(pred[t : t + 1])[0], errors[t]], pad=2)
-        for t in range(len(true))
-    ]
-    gif = write_gif(np.stack(frames), path.with_suffix(".gif"), fps=fps)
-    return png, gif
 
 
 def evaluate_rollouts(

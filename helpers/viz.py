@@ -1,4 +1,5 @@
-"""Pictures of frames and sequences: grids, labelled strips, animated GIFs and a frame scrubber.
+"""Pictures of frames and sequences: grids, labelled strips, animated GIFs, a frame scrubber, and
+truth | prediction | error strips of a rollout (chapter 02).
 
 `show_sequences` embeds an animated GIF, which the HTML book shows as it is, and adds an
 ipywidgets slider when a person runs the notebook (not during the book's papermill run, where a
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import BadInputError
+from .metrics import paired
 from .runtime import under_papermill
 from .video import as_uint8_frames, write_gif
 
@@ -162,3 +164,38 @@ def save_image(image: np.ndarray, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(as_uint8_frames([image])[0]).save(path)
     return path
+
+
+def error_map(prediction: np.ndarray, truth: np.ndarray, gain: float = 4.0) -> np.ndarray:
+    """|prediction - truth| as a colour image (uint8), amplified by `gain` so small errors show."""
+    from matplotlib import colormaps
+
+    pred, true = paired(prediction, truth)
+    error = np.clip(np.abs(pred - true).mean(axis=-1) * gain, 0, 1)
+    return (colormaps["magma"](error)[..., :3] * 255).astype(np.uint8)
+
+
+def comparison_strip(
+    truth: np.ndarray, prediction: np.ndarray, steps: Sequence[int] | None = None, gain: float = 4.0
+) -> np.ndarray:
+    """One image: truth on top, prediction in the middle, error map below, for chosen steps."""
+    pred, true = paired(prediction, truth)
+    steps = list(steps) if steps is not None else list(range(len(true)))
+    rows = [as_uint8_frames(true[steps]), as_uint8_frames(pred[steps]), error_map(pred[steps], true[steps], gain)]
+    return grid(np.concatenate(rows), cols=len(steps), pad=2)
+
+
+def save_comparison(
+    truth: np.ndarray, prediction: np.ndarray, path: str | Path, fps: float = 6, gain: float = 4.0
+) -> tuple[Path, Path]:
+    """Write truth | prediction | error as a PNG strip and as an animated GIF (path without suffix)."""
+    path = Path(path)
+    pred, true = paired(prediction, truth)
+    png = save_image(comparison_strip(true, pred, gain=gain), path.with_suffix(".png"))
+    errors = error_map(pred, true, gain)
+    frames = [
+        grid([as_uint8_frames(true[t : t + 1])[0], as_uint8_frames(pred[t : t + 1])[0], errors[t]], pad=2)
+        for t in range(len(true))
+    ]
+    gif = write_gif(np.stack(frames), path.with_suffix(".gif"), fps=fps)
+    return png, gif

@@ -130,7 +130,7 @@ def test_clip_similarity_is_unavailable_offline(monkeypatch):
 
 
 def test_clip_feature_path_runs_on_tiny_weights():
-    encoder = metrics.load_clip("tiny")
+    encoder = metrics.load_clip_encoder("tiny")
     assert not encoder.trained
     rng = np.random.default_rng(0)
     frames = rng.random((3, 40, 40, 3))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers import baselines, datasets, rollout
+from helpers import baselines, datasets, rollout, viz
 from helpers.errors import BadInputError
 
 
@@ -84,9 +84,9 @@ def test_drift_and_strip(tmp_path):
     table = rollout.drift(result.frames, seq[2:])
     assert list(table.index) == list(range(1, 9)) and set(table.columns) == {"psnr", "ssim", "mse", "mae"}
     assert table["mse"].iloc[-1] > table["mse"].iloc[0]
-    strip = rollout.comparison_strip(seq[2:], result.frames, steps=[0, 7])
+    strip = viz.comparison_strip(seq[2:], result.frames, steps=[0, 7])
     assert strip.shape == (3 * 64 + 4, 2 * 64 + 2, 3)
-    png, gif = rollout.save_comparison(seq[2:], result.frames, tmp_path / "cmp")
+    png, gif = viz.save_comparison(seq[2:], result.frames, tmp_path / "cmp")
     assert png.suffix == ".png" and gif.suffix == ".gif" and png.stat().st_size and gif.stat().st_size
 
 
