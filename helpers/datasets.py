@@ -217,23 +217,36 @@ def split_side_by_side(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 COURSE_CLIPS = ("bigbuckbunny", "bikes", "carphone")
 COURSE_SPLIT = {"train": 0.75, "test": 0.25}
+# The course's one held-out set is fixed: it never depends on a chapter's SEED or frame size, so
+# every chapter trains away from and scores on the same shots and the same Moving MNIST sequences.
+HELD_OUT_SEED = 0
+SHOT_DETECTION_SIZE = 64  # cuts are found once, at this size, whatever size a chapter decodes
 
 
-def course_frames(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """Every frame of the three embedded clips, and the shot each belongs to ('bikes/shot2').
+def course_units() -> np.ndarray:
+    """The shot of every frame of the three embedded clips ('bikes/shot2'), in course_frames order.
 
-    Shots come from scene-cut detection, so that pairs and splits never cross a cut. Chapter 01
-    builds this step by step; later chapters call it.
+    Shots come from scene-cut detection at a fixed size, so every chapter gets the same shots
+    whatever its frame size, and pairs and splits never cross a cut.
     """
     from .frames import detect_scene_cuts, frame_differences, shot_ids
 
-    all_frames, units = [], []
+    units = []
     for name in COURSE_CLIPS:
-        clip = load_clip(name, size=size)
+        clip = load_clip(name, size=SHOT_DETECTION_SIZE)
         cuts = detect_scene_cuts(frame_differences(clip.frames))
-        all_frames.append(clip.frames)
         units.extend(f"{name}/shot{s}" for s in shot_ids(len(clip), cuts))
-    return np.concatenate(all_frames), np.asarray(units)
+    return np.asarray(units)
+
+
+def course_frames(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Every frame of the three embedded clips at `size`, and the shot each belongs to.
+
+    Chapter 01 builds this step by step; later chapters call it, then course_split for the
+    held-out shots and content_masks to leave the letterbox padding out of their scores.
+    """
+    frames = np.concatenate([load_clip(name, size=size).frames for name in COURSE_CLIPS])
+    return frames, course_units()
 
 
 def content_masks(units: np.ndarray, size: int = 128) -> np.ndarray:
@@ -248,9 +261,18 @@ def content_masks(units: np.ndarray, size: int = 128) -> np.ndarray:
     return masks
 
 
-def course_split(units: np.ndarray, seed: int = 0) -> dict[str, list]:
-    """The train/test split of shots that every chapter trains and scores on."""
-    return split_by_clip(units, COURSE_SPLIT, seed=seed)
+def course_split(units: np.ndarray) -> dict[str, list]:
+    """The train/test split of shots that every chapter trains and scores on: whole shots, drawn
+    once with HELD_OUT_SEED (a chapter's SEED changes its training, never what is held out)."""
+    return split_by_clip(units, COURSE_SPLIT, seed=HELD_OUT_SEED)
+
+
+def moving_mnist_test_set(n_sequences: int) -> np.ndarray:
+    """The course's Moving MNIST test sequences, (N, 20, 64, 64) uint8, from held-out digit images.
+
+    Fixed by HELD_OUT_SEED, whatever a chapter's SEED: every chapter scores on the same
+    sequences, and a smaller count gives the first sequences of a larger one."""
+    return moving_mnist(n_sequences, split="test", seed=HELD_OUT_SEED)
 
 
 def unit_runs(units: np.ndarray, chosen: Sequence[Any] | None = None) -> dict[Any, np.ndarray]:

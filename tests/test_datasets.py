@@ -123,3 +123,30 @@ def test_cached_clips_keep_their_content_box_and_course_masks_follow_each_clip()
     assert masks.shape == (3, 64, 64)
     assert (masks[0] == first.content_mask()).all() and (masks[2] == masks[0]).all()
     assert (masks[1] == datasets.load_clip("carphone", size=64).content_mask()).all()
+
+
+def test_one_held_out_set_whatever_the_size_or_seed():
+    units = datasets.course_units()
+    frames_small, units_small = datasets.course_frames(32)
+    frames_large, units_large = datasets.course_frames(64)
+    assert (units_small == units).all() and (units_large == units).all()
+    assert len(frames_small) == len(frames_large) == len(units)
+    split = datasets.course_split(units)
+    assert split["test"] and not set(split["test"]) & set(split["train"])
+    assert set(split["test"]) | set(split["train"]) == set(units.tolist())
+    small, large = datasets.moving_mnist_test_set(3), datasets.moving_mnist_test_set(5)
+    assert np.array_equal(small, large[:3]), "a smaller test set is the start of a larger one"
+    assert np.array_equal(large, datasets.moving_mnist(5, split="test", seed=datasets.HELD_OUT_SEED))
+
+
+def test_every_profile_scores_every_chapter_on_the_same_moving_mnist_test_set():
+    """Chapters that score on Moving MNIST name the count MNIST_TEST_SEQUENCES, and each profile
+    gives every such chapter the same count."""
+    for profile in runtime.PROFILES:
+        data = runtime.load_profile(profile)
+        counts = {
+            chapter: values["MNIST_TEST_SEQUENCES"]
+            for chapter, values in data.items()
+            if chapter != "common" and "MNIST_TEST_SEQUENCES" in (values or {})
+        }
+        assert len(counts) >= 2 and len(set(counts.values())) == 1, f"{profile}: {counts}"
