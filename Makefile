@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 PROFILE ?= cpu
 ONLY ?=
+SET ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -11,10 +12,12 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: book run html test lint sync lock clean help
+.PHONY: book run html lab test lint sync lock clean help
 
 help:
-	@echo "make book [PROFILE=cpu|gpu|smoke] [ONLY=01,03]   run chapters with papermill, build the HTML book"
+	@echo "make book [PROFILE=cpu|gpu|smoke] [ONLY=01,03] [SET=\"STEPS=20 DEVICE=cpu\"]"
+	@echo "                                              run chapters with papermill, build the HTML book"
+	@echo "make lab                                       JupyterLab on notebooks/: a chapter's .py opens as a notebook"
 	@echo "make test                                      lint, unit tests, every chapter in the smoke profile, book build"
 	@echo "make sync                                      pair notebooks/*.py with their .ipynb, refresh setup cells"
 	@echo "make lock                                      re-resolve requirements.in into requirements.txt"
@@ -28,15 +31,23 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e . > $(VENV)/helpers-install.log 2>&1 || { cat $(VENV)/helpers-install.log; exit 1; }
 	@touch $(STAMP)
 
+RUN_ARGS = --profile $(PROFILE) $(if $(ONLY),--only $(ONLY)) $(foreach pair,$(SET),--set $(pair))
+
 book: $(STAMP)
-	$(PY) -m helpers.book run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m helpers.book run $(RUN_ARGS)
 	$(PY) -m helpers.book build --profile $(PROFILE)
 
 # Only the execution, or only the HTML, when iterating on one of them.
 run: $(STAMP)
-	$(PY) -m helpers.book run --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m helpers.book run $(RUN_ARGS)
 html: $(STAMP)
 	$(PY) -m helpers.book build --profile $(PROFILE)
+
+# JupyterLab on the paired notebooks: jupytext's contents manager opens a chapter's .py as a
+# notebook and saving writes both files of the pair (lab/jupyter_server_config.py).
+LAB_PORT ?= 8888
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --config=lab/jupyter_server_config.py --port=$(LAB_PORT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check helpers tests notebooks/*.py

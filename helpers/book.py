@@ -1,7 +1,9 @@
 """Run the chapters with papermill and build the HTML book with Jupyter Book 1.x.
 
-    python -m helpers.book run   --profile cpu [--only 01,03]   execute chapters in reading order
+    python -m helpers.book run   --profile cpu [--only 01,03] [--set STEPS=20 ...]
+                                                                execute chapters in reading order
     python -m helpers.book build --profile cpu                  stage executed notebooks, build HTML
+                                                                into build/book/PROFILE/
     python -m helpers.book sync                                 pair .py/.ipynb, refresh setup cells
 
 `make book` and `make test` call these; chapter 00 explains the three ways to run one chapter.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -25,12 +28,23 @@ from pathlib import Path
 import yaml
 
 from .errors import CourseError, ProfileError
+from .results import load_results
 from .runtime import PROFILES, course_root, load_profile
 
 BRANCH = "main"
 CHAPTER_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 SETUP_MARKER = "# Set-up: works in Colab"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# MathJax served from the book itself, so that math renders offline. The package ships MathJax
+# 3.2.2, the version Sphinx would otherwise load from a CDN; tex-mml-chtml.js is Sphinx's default
+# component. The other parts are what that component loads on demand: TeX extensions, its fonts,
+# the context menu and its accessibility tools.
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"
+MATHJAX_COMPONENT = "tex-mml-chtml.js"
+MATHJAX_PARTS = (MATHJAX_COMPONENT, "input/tex/extensions", "input/mml", "output/chtml", "a11y", "ui", "sre")
+# Copied to the HTML root by Sphinx's html_extra_path, so MathJax lands in _static/mathjax/. Not in
+# a _static folder of the staged book: Jupyter Book adds every .js file there to every page.
+OFFLINE_ASSETS = "_offline_assets"
 
 
 @dataclass(frozen=True)
@@ -165,8 +179,23 @@ def executed_dir(profile: str) -> Path:
     return course_root() / "build" / "executed" / profile
 
 
-def chapter_parameters(chapter: Chapter, profile: str) -> dict:
-    """The profile's values for a chapter, checked against the chapter's parameters cell."""
+def parse_overrides(pairs: list[str] | None) -> dict:
+    """`--set NAME=VALUE` pairs as a dict; VALUE is read as YAML (20 -> int, cpu -> str)."""
+    overrides = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            raise ProfileError(f"--set {pair!r}: write NAME=VALUE with an upper-case parameter name, e.g. STEPS=20")
+        try:
+            overrides[name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ProfileError(f"--set {pair!r}: the value is not readable ({exc})") from None
+    return overrides
+
+
+def chapter_parameters(chapter: Chapter, profile: str, overrides: dict | None = None) -> dict:
+    """The profile's values for a chapter, then `overrides` for the parameters this chapter
+    declares, checked against the chapter's parameters cell."""
     import papermill
 
     values = load_profile(profile, chapter.number)
@@ -179,17 +208,27 @@ def chapter_parameters(chapter: Chapter, profile: str) -> dict:
             f"notebooks/profiles/{profile}.yaml gives chapter {chapter.number} parameters its "
             f"parameters cell does not declare: {', '.join(unknown)}"
         )
+    values.update({name: value for name, value in (overrides or {}).items() if name in declared})
     return values
 
 
-def run(profile: str, only: str | None = None, stream=sys.stdout) -> list[dict]:
-    """Execute chapters in reading order; stop at the first failure with a message naming the cell."""
+def run(profile: str, only: str | None = None, stream=sys.stdout, overrides: dict | None = None) -> list[dict]:
+    """Execute chapters in reading order; stop at the first failure with a message naming the cell.
+
+    `overrides` ({"VAE_STEPS": 20, "DEVICE": "cpu"}) replace the profile's values in every chapter
+    that declares them (to try a profile's code path with its step counts cut, say); a name that
+    no selected chapter declares is refused."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     if profile not in PROFILES:
         raise ProfileError(f"PROFILE={profile}: use one of {', '.join(PROFILES)}")
     todo = select(chapters(), only)
+    if overrides:
+        declared = set().union(*(papermill.inspect_notebook(str(c.notebook)) for c in todo))
+        unknown = sorted(set(overrides) - declared)
+        if unknown:
+            raise ProfileError(f"--set {', '.join(unknown)}: no selected chapter has such a parameter")
     jupytext_sync([c.source for c in todo])
     out_dir = executed_dir(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -216,7 +255,7 @@ def run(profile: str, only: str | None = None, stream=sys.stdout) -> list[dict]:
                     papermill.execute_notebook(
                         str(chapter.notebook),
                         str(output),
-                        parameters=chapter_parameters(chapter, profile),
+                        parameters=chapter_parameters(chapter, profile, overrides),
                         kernel_name="python3",
                         cwd=str(chapter.notebook.parent),
                         progress_bar=False,
@@ -284,18 +323,91 @@ def timing_table(timings: list[dict]) -> str:
 # --- building the book ----------------------------------------------------------------------
 
 
+def profile_banner(profile: str, notebook: dict | None = None, chapter: Chapter | None = None) -> str:
+    """The note at the top of every page: which profile's run the page shows, when it ran, and
+    any value that `--set` changed from the profile."""
+    if notebook is None:
+        return (
+            f"```{{note}}\nThis book shows the **{profile}** profile: every chapter was executed with "
+            f"`make book PROFILE={profile}`, and each page says when.\n```\n"
+        )
+    meta = notebook.get("metadata", {}).get("papermill", {})
+    ended = (meta.get("end_time") or "")[:16].replace("T", " ")
+    used = meta.get("parameters") or {}
+    expected = load_profile(profile, chapter.number) if chapter else {}
+    changed = {k: v for k, v in used.items() if chapter and expected.get(k) != v}
+    devices = sorted({r["device"] for r in load_results(chapter=chapter.slug, profile=profile)}) if chapter else []
+    overrides = (
+        " It ran with values changed from the profile: " + ", ".join(f"`{k}={v}`" for k, v in changed.items()) + "."
+        if changed
+        else ""
+    )
+    when = f" of {ended} UTC" if ended else ""
+    where = f" on {' and '.join(devices)}" if devices else ""
+    return f"```{{note}}\nOutputs on this page come from the **{profile}** profile run{when}{where}.{overrides}\n```\n"
+
+
+def _with_banner(notebook: dict, banner: str) -> dict:
+    """Insert `banner` as a Markdown cell after the chapter's title cell."""
+    cell = {"cell_type": "markdown", "metadata": {"tags": ["profile-banner"]}, "source": banner}
+    notebook["cells"].insert(1 if notebook["cells"] else 0, cell)
+    return notebook
+
+
+def mathjax_files() -> Path:
+    """The folder of MathJax files that the installed MathJax package ships."""
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    folder = Path(spec.submodule_search_locations[0]) / "static" / "mathjax" if spec else None
+    if folder is None or not (folder / MATHJAX_COMPONENT).is_file():
+        raise CourseError(
+            f"the book serves MathJax itself so math renders offline, but {MATHJAX_PACKAGE} is not "
+            f"installed: pip install {MATHJAX_PACKAGE} (make book installs it from requirements.txt)"
+        )
+    return folder
+
+
+def stage_mathjax(staging: Path) -> dict:
+    """Copy MathJax into the staged book; returns the Sphinx settings that load it from there."""
+    source = mathjax_files()
+    target = staging / OFFLINE_ASSETS / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part)
+        else:
+            target.joinpath(part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / part, target / part)
+    return {"mathjax_path": f"mathjax/{MATHJAX_COMPONENT}", "html_extra_path": [OFFLINE_ASSETS]}
+
+
+def hide_injected_parameters(notebook: dict) -> dict:
+    """Tag papermill's injected-parameters cell `remove-cell`, so the page leaves it out (the
+    profile banner names the run and any changed value); the chapter's own parameters cell stays."""
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    return notebook
+
+
 def stage(profile: str, staging: Path) -> list[str]:
     """Lay out the book's sources in `staging`, mirroring the repository (book/..., notebooks/...).
 
     Chapters come from build/executed/PROFILE when they were run there, else as clean notebooks
-    (a warning names them). Returns the warnings.
+    (a warning names them); every page starts with a note naming the profile. Returns the warnings.
     """
     root = course_root()
     if staging.exists():
         shutil.rmtree(staging)
     shutil.copytree(root / "book", staging / "book", ignore=shutil.ignore_patterns("_config.yml", "_toc.yml"))
+    intro = staging / "book" / "intro.md"
+    title, _, rest = intro.read_text().partition("\n")
+    intro.write_text(f"{title}\n\n{profile_banner(profile)}{rest}")
     config = yaml.safe_load((root / "book" / "_config.yml").read_text())
     config.setdefault("repository", {})["url"] = repository_url(root)
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    offline = stage_mathjax(staging)
+    sphinx_config["mathjax_path"] = offline["mathjax_path"]
+    sphinx_config["html_extra_path"] = [*sphinx_config.get("html_extra_path", []), *offline["html_extra_path"]]
     (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     warnings = []
     entries = []
@@ -306,10 +418,17 @@ def stage(profile: str, staging: Path) -> list[str]:
             source = executed / f"{chapter.slug}.ipynb"
             target = staging / "notebooks" / f"{chapter.slug}.ipynb"
             if source.exists():
-                shutil.copyfile(source, target)
+                notebook = hide_injected_parameters(json.loads(source.read_text()))
+                banner = profile_banner(profile, notebook, chapter)
+                target.write_text(json.dumps(_with_banner(notebook, banner), indent=1))
             else:
                 warnings.append(f"chapter {chapter.slug} has not run in the {profile} profile: its page has no outputs")
-                target.write_text(_without_glue(chapter.notebook.read_text(), chapter.number, profile))
+                notebook = json.loads(_without_glue(chapter.notebook.read_text(), chapter.number, profile))
+                banner = (
+                    f"```{{note}}\nThis chapter has not run in the **{profile}** profile yet, so this page "
+                    f"shows no outputs: `make book PROFILE={profile} ONLY={chapter.number}`.\n```\n"
+                )
+                target.write_text(json.dumps(_with_banner(notebook, banner), indent=1))
             entries.append({"file": f"notebooks/{chapter.slug}"})
         else:
             entries.append({"file": f"book/coming_next/{chapter.slug}"})
@@ -344,10 +463,11 @@ def _without_glue(notebook_json: str, number: str, profile: str) -> str:
 
 
 def build(profile: str, out: Path | None = None, stream=sys.stdout) -> Path:
-    """Build the HTML book; returns the folder holding index.html."""
+    """Build the HTML book of one profile into build/book/PROFILE (or `out`); returns the folder
+    holding index.html. Each profile's book and staging folder are its own."""
     root = course_root()
-    out = out or root / "build" / "book"
-    staging = root / "build" / "book-src"
+    out = out or root / "build" / "book" / profile
+    staging = root / "build" / "book-src" / profile
     for warning in stage(profile, staging):
         print(f"warning: {warning}", file=stream)
     result = subprocess.run(
@@ -383,6 +503,13 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="execute chapters with papermill")
     run_p.add_argument("--profile", default="cpu", choices=PROFILES)
     run_p.add_argument("--only", default=None, help="chapter numbers, e.g. 01 or 01,03")
+    run_p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        metavar="NAME=VALUE",
+        help="replace a profile value in the chapters that declare it (repeatable), e.g. --set VAE_STEPS=20",
+    )
     build_p = sub.add_parser("build", help="build the HTML book from the executed chapters")
     build_p.add_argument("--profile", default="cpu", choices=PROFILES)
     build_p.add_argument("--out", type=Path, default=None)
@@ -390,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            run(args.profile, args.only)
+            run(args.profile, args.only, overrides=parse_overrides(args.overrides))
         elif args.command == "build":
             build(args.profile, args.out)
         else:
