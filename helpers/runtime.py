@@ -158,18 +158,73 @@ def select_tf_device(preference: str = "auto") -> str:
     return "cuda" if gpus and preference != "cpu" else "cpu"
 
 
-def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Seed Python, NumPy, and PyTorch / TensorFlow if the chapter has imported them.
+THREADS_VARIABLE = "COURSE_THREADS"
+
+
+def course_threads(threads: int | None = None) -> int:
+    """How many threads the frameworks compute with: `threads` when given, else the environment
+    variable COURSE_THREADS, else the number of CPU cores this process may run on
+    (`os.sched_getaffinity`, which honours `taskset` and container CPU sets; `os.cpu_count()`
+    where it is missing).
+
+    That is about what the frameworks would pick themselves (TensorFlow takes every logical core,
+    PyTorch the physical ones); what matters is that the count is chosen on purpose and recorded,
+    because it changes results: a sum split over 4 threads adds its numbers in another order than
+    over 2 (chapter 00, section 4). Set COURSE_THREADS to repeat a run made on another machine.
+    """
+    if threads is None:
+        text = os.environ.get(THREADS_VARIABLE, "").strip()
+        if text:
+            try:
+                threads = int(text)
+            except ValueError:
+                threads = 0
+            if threads < 1:
+                raise BadInputError(f"{THREADS_VARIABLE}={text!r}: must be a whole number of threads, 1 or more")
+        else:
+            affinity = getattr(os, "sched_getaffinity", None)
+            threads = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise BadInputError(f"threads {threads!r}: must be a whole number, 1 or more")
+    return threads
+
+
+def _pin_tensorflow_threads(tf, threads: int) -> bool:
+    """Give both of TensorFlow's thread pools `threads` threads. TensorFlow accepts this only
+    until its runtime starts (the first operation); returns False when it is too late."""
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        return False
+    return True
+
+
+def seed_everything(seed: int, deterministic: bool = True, threads: int | None = None) -> dict[str, int]:
+    """Seed Python, NumPy, and PyTorch / TensorFlow if the chapter has imported them, and pin the
+    number of threads they compute with. Returns the thread counts in use, by framework.
 
     Call it after importing the framework a chapter uses (it does not import one itself: a
     TensorFlow chapter should not pay for loading PyTorch). With `deterministic`, the
     frameworks use deterministic kernels where they have them, so that the same seed gives the
     same numbers on the CPU (GPU kernels may still differ in the last digits).
+
+    Threads: `threads`, else $COURSE_THREADS, else every core this process may use (see
+    course_threads). PyTorch's intra-op count changes at any time; its inter-op count can be set
+    only once, before parallel work starts, and is left as it is after that (it runs independent
+    operations side by side and does not change any number). TensorFlow fixes both of its counts
+    when its runtime starts, so `import_tensorflow` pins them as it imports; here they are only
+    checked, with a warning when TensorFlow already runs with other counts.
+
+    Same seed, same CPU type (instruction set), same thread counts and same library versions give
+    identical numbers; `environment_report` records all four.
     """
     import numpy as np
 
     if not isinstance(seed, int) or seed < 0:
         raise BadInputError(f"seed {seed!r}: must be a non-negative integer")
+    threads = course_threads(threads)
+    counts: dict[str, int] = {}
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -179,13 +234,31 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         if deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
             torch.backends.cudnn.benchmark = False
+        torch.set_num_threads(threads)
+        if torch.get_num_interop_threads() != threads:
+            with contextlib.suppress(RuntimeError):  # already started or set: keep it (see above)
+                torch.set_num_interop_threads(threads)
+        counts["torch intra-op"] = torch.get_num_threads()
+        counts["torch inter-op"] = torch.get_num_interop_threads()
     if "tensorflow" in sys.modules:  # only when the chapter uses it: importing TF costs seconds
         tf = sys.modules["tensorflow"]
+        _pin_tensorflow_threads(tf, threads)  # possible only if its runtime has not started yet
+        counts["tensorflow intra-op"] = tf.config.threading.get_intra_op_parallelism_threads()
+        counts["tensorflow inter-op"] = tf.config.threading.get_inter_op_parallelism_threads()
+        if counts["tensorflow intra-op"] != threads:
+            found = counts["tensorflow intra-op"] or "its own choice of"
+            warnings.warn(
+                f"TensorFlow computes with {found} intra-op threads, not {threads}: its runtime has "
+                "started, and its thread counts cannot change after that. To pin them, import it with "
+                f"runtime.import_tensorflow(threads=...) or set {THREADS_VARIABLE} before its first operation",
+                stacklevel=2,
+            )
         tf.random.set_seed(seed)
         if "keras" in sys.modules:  # also restarts Keras' own generator (weight initialisers)
             sys.modules["keras"].utils.set_random_seed(seed)
         if deterministic:
             tf.config.experimental.enable_op_determinism()
+    return counts
 
 
 # --- checkpoints ----------------------------------------------------------------------------
@@ -251,15 +324,24 @@ def load_checkpoint(path: str | Path) -> dict[str, Any] | None:
 # --- where are we running -------------------------------------------------------------------
 
 
-def import_tensorflow():
-    """Import TensorFlow without its start-up chatter (oneDNN notes, CUDA probing) in the notebook.
+def import_tensorflow(threads: int | None = None):
+    """Import TensorFlow without its start-up chatter (oneDNN notes, CUDA probing) in the notebook,
+    with its thread pools pinned.
 
     TensorFlow's C++ runtime writes those lines to the process's stderr before any log setting
     applies, so stderr is pointed at /dev/null while it loads and finds its devices. Errors
     still surface as Python exceptions.
+
+    TensorFlow fixes its intra-op and inter-op thread counts when its runtime starts and refuses
+    to change them afterwards, so they are set here, right after the import, to `threads` (else
+    $COURSE_THREADS, else every core this process may use: see course_threads). If TensorFlow was
+    imported before and has already started, its counts stay; seed_everything warns about that.
     """
+    threads = course_threads(threads)
     if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+        tf = sys.modules["tensorflow"]
+        _pin_tensorflow_threads(tf, threads)
+        return tf
     # Triton (PyTorch's compiler, loaded by torch._dynamo and torchvision) crashes the process
     # when it is first imported after TensorFlow: their bundled LLVM builds clash. Loading it
     # first keeps both frameworks usable in one kernel.
@@ -273,6 +355,7 @@ def import_tensorflow():
         os.dup2(devnull, 2)
         import tensorflow as tf
 
+        _pin_tensorflow_threads(tf, threads)  # before anything starts its runtime
         tf.config.list_physical_devices()
     finally:
         os.dup2(saved, 2)
@@ -340,16 +423,86 @@ def install_missing(quiet: bool = True) -> list[str]:
     return missing
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's block of /proc/cpuinfo (Linux) as a dict; empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    info: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() and info:
+            break  # the first processor is enough: they are all the same model
+        key, sep, value = line.partition(":")
+        if sep:
+            info.setdefault(key.strip().lower(), value.strip())
+    return info
+
+
+# Widest first: the first one a CPU has is the instruction set its vector kernels can use.
+# x86 names come from /proc/cpuinfo `flags`, ARM ones from `Features` (asimd is NEON).
+SIMD_LEVELS = ("avx512f", "avx2", "avx", "sse4_2", "sse2", "sve2", "sve", "asimd", "neon")
+
+
+def cpu_model() -> str:
+    """The CPU's name ("AMD EPYC 7B13", "Intel(R) Xeon(R) CPU @ 2.20GHz"), as precisely as this
+    system says: /proc/cpuinfo's `model name`, else platform.processor(), else the architecture."""
+    info = _cpuinfo()
+    for key in ("model name", "hardware", "cpu model"):
+        if info.get(key):
+            return info[key]
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def cpu_instruction_set() -> str:
+    """The widest SIMD instruction set the CPU offers (one of SIMD_LEVELS, 'neon' for asimd), or
+    'unknown'. Vector kernels (oneDNN, ATen, Eigen) pick their code path by it, and with the
+    code path the order in which they add numbers: one reason results differ between machines."""
+    info = _cpuinfo()
+    flags = set((info.get("flags") or info.get("features") or "").split())
+    for level in SIMD_LEVELS:
+        if level in flags:
+            return "neon" if level == "asimd" else level
+    if platform.machine().lower() in ("arm64", "aarch64"):  # every 64-bit ARM CPU has NEON
+        return "neon"
+    return "unknown"
+
+
+def framework_threads() -> dict[str, str]:
+    """The thread counts PyTorch and TensorFlow compute with, for those this process has imported."""
+    report = {}
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        report["torch threads"] = f"{torch.get_num_threads()} intra-op, {torch.get_num_interop_threads()} inter-op"
+        capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
+        if capability is not None:
+            report["torch cpu kernels"] = str(capability())
+    else:
+        report["torch threads"] = "not imported"
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        intra, inter = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
+        report["tensorflow threads"] = f"{intra or 'default'} intra-op, {inter or 'default'} inter-op"
+    else:
+        report["tensorflow threads"] = "not imported"
+    return report
+
+
 def environment_report() -> dict[str, str]:
-    """Versions and hardware, for the top of a chapter and for the results registry."""
+    """Versions and hardware, for the top of a chapter and for the results registry: what must be
+    the same for a run to repeat to the bit (CPU type and instruction set, thread counts,
+    library versions; see seed_everything)."""
     from importlib import metadata
 
     report = {
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
+        "cpu": cpu_model(),
+        "cpu instruction set": cpu_instruction_set(),
         "cpu cores": str(os.cpu_count()),
         "device": select_device("auto"),
     }
+    report.update(framework_threads())
     for dist in ("numpy", "torch", "torchvision", "tensorflow", "av", "opencv-python-headless", "diffusers"):
         try:
             report[dist] = metadata.version(dist)

@@ -176,3 +176,55 @@ def test_rerunning_chapter_04_resumes_its_training(tmp_path, monkeypatch):
     assert f"conditional VAE: {half} steps this session (from scratch)" in first
     second = execute(full, "second.ipynb")
     assert f"conditional VAE: {full['VAE_STEPS'] - half} steps this session (resumed at step {half})" in second
+
+
+@pytest.mark.notebooks
+def test_rerunning_chapter_03_resumes_exactly(tmp_path, monkeypatch):
+    """Chapter 03 interrupted part way through its training, then run again, ends with the scores
+    of a run that was never interrupted: weights, optimisers, data order, jitter and dropout masks
+    all resume."""
+    chapter = next(c for c in WRITTEN if c.number == "03")
+    monkeypatch.setenv("COURSE_EXECUTION", "papermill")
+    full = book.chapter_parameters(chapter, "smoke")
+    half = full["STEPS"] // 2
+    assert full["CHECKPOINT_EVERY"] < half, "the first run must save a checkpoint on its way, not only at its end"
+
+    # The interruption: the chapter stops right after its main training cell, `half` steps in
+    # (with a half-trained model the later cells are not the point, and a real interruption
+    # would not reach them either).
+    notebook = json.loads(chapter.notebook.read_text())
+    training_cell = next(
+        i for i, c in enumerate(notebook["cells"]) if "def train(" in "".join(c["source"]) and c["cell_type"] == "code"
+    )
+    notebook["cells"] = notebook["cells"][: training_cell + 1]
+    interrupted = tmp_path / "interrupted-source.ipynb"
+    interrupted.write_text(json.dumps(notebook))
+
+    def execute(source, parameters: dict, build: str) -> str:
+        monkeypatch.setenv("COURSE_BUILD", str(tmp_path / build))
+        out = tmp_path / f"{build}-{parameters['STEPS']}.ipynb"
+        papermill.execute_notebook(
+            str(source),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(chapter.notebook.parent),
+            progress_bar=False,
+        )
+        cells = json.loads(out.read_text())["cells"]
+        return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+
+    def pix2pix_record(build: str) -> dict:
+        folder = tmp_path / build / "results" / "smoke" / chapter.slug
+        return json.loads(next(folder.glob("pix2pix-*.json")).read_text())
+
+    first = execute(interrupted, {**full, "STEPS": half}, "interrupted")
+    assert "gap1: resumed" not in first and f"gap1: {half} steps" in first
+    resumed = execute(chapter.notebook, full, "interrupted")
+    assert f"gap1: resumed from ckpt-{half} at step {half}" in resumed
+    assert f"({full['STEPS'] - half} steps in this run)" in resumed
+    straight = execute(chapter.notebook, full, "uninterrupted")
+    assert "gap1: resumed" not in straight
+    resumed_record, straight_record = pix2pix_record("interrupted"), pix2pix_record("uninterrupted")
+    for field in ("metrics", "horizons"):
+        assert resumed_record[field] == straight_record[field], f"resumed and uninterrupted {field} differ"
