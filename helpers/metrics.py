@@ -23,7 +23,7 @@ from scipy.ndimage import uniform_filter
 
 from .baselines import optical_flow, warp
 from .errors import BadInputError
-from .runtime import TINY_LABEL, plan_weights
+from .pretrained import TINY_LABEL, plan_weights
 
 PSNR_CAP = 100.0  # dB, for frames predicted exactly (the error is 0 and the true PSNR infinite)
 

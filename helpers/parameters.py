@@ -224,7 +224,7 @@ class OneOf(Rule):
 
 
 class Weights(Rule):
-    """A weights spec as runtime.plan_weights takes it: 'auto', 'tiny', a local file or folder
+    """A weights spec as pretrained.plan_weights takes it: 'auto', 'tiny', a local file or folder
     that exists, or a hub id 'org/name'. Checked without the network."""
 
     def fits(self, value: Any, values: Mapping[str, Any]) -> bool:
@@ -285,7 +285,7 @@ def seed() -> Rule:
 
 
 def weights(why: str | None = None) -> Rule:
-    """A weights spec: 'auto', 'tiny', a local folder or a hub id (see runtime.plan_weights)."""
+    """A weights spec: 'auto', 'tiny', a local folder or a hub id (see pretrained.plan_weights)."""
     return Weights(why)
 
 

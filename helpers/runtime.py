@@ -1,4 +1,5 @@
-"""Where a chapter runs: profiles, devices, seeds, checkpoints, folders, the Colab set-up.
+"""Where a chapter runs: folders, profiles, devices, seeds and threads, atomic writes, the
+TensorFlow import, the Colab set-up, and the report of the machine that produced the numbers.
 
 Chapter 00 explains every function here.
 """
@@ -11,7 +12,6 @@ import importlib.util
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -261,7 +261,7 @@ def seed_everything(seed: int, deterministic: bool = True, threads: int | None =
     return counts
 
 
-# --- checkpoints ----------------------------------------------------------------------------
+# --- atomic writes --------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -294,31 +294,6 @@ def default_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Save a training state (model and optimiser state dicts, step, history) atomically with torch."""
-    import io
-
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(Path(path), buffer.getvalue())
-    return Path(path)
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any] | None:
-    """The state saved at `path`, or None when there is none yet ("load if it exists, else train")."""
-    import torch
-
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # a damaged file must not be silently ignored
-        raise BadInputError(f"{path}: checkpoint cannot be read ({exc}); delete it to train from scratch") from exc
 
 
 # --- where are we running -------------------------------------------------------------------
@@ -382,17 +357,6 @@ def progress(iterable=None, **kwargs):
 
     kwargs.setdefault("disable", under_papermill())
     return tqdm(iterable, **kwargs)
-
-
-def hub_reachable(host: str = "huggingface.co", timeout: float = 2.0) -> bool:
-    """Can this machine open a connection to the model hub? Offline machines answer fast."""
-    if os.environ.get("HF_HUB_OFFLINE") == "1":
-        return False
-    try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def missing_packages() -> list[str]:
@@ -509,40 +473,3 @@ def environment_report() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             report[dist] = "not installed"
     return report
-
-
-# --- weights policy -------------------------------------------------------------------------
-
-TINY_LABEL = "tiny offline weights: checks the pipeline, not the quality"
-
-
-def plan_weights(spec: str, default_hub_id: str) -> dict[str, str]:
-    """Decide where a chapter's pretrained weights come from.
-
-    spec is a hub id ('org/name'), a local folder, 'auto' (the hub id `default_hub_id` when the
-    hub answers, else tiny) or 'tiny' (a small local configuration of the same architecture).
-    Returns {'kind': 'hub' | 'local' | 'tiny', 'id': ..., 'label': ..., 'reason': ...}; every
-    output made with kind 'tiny' must carry the label.
-    """
-    if not isinstance(spec, str) or not spec:
-        raise BadInputError(f"weights {spec!r}: give a hub id, a local folder, 'auto' or 'tiny'")
-    if spec == "tiny":
-        return {"kind": "tiny", "id": "tiny", "label": TINY_LABEL, "reason": "asked for tiny weights"}
-    if Path(spec).expanduser().exists():
-        return {
-            "kind": "local",
-            "id": str(Path(spec).expanduser()),
-            "label": f"weights from {spec}",
-            "reason": "local path",
-        }
-    hub_id = default_hub_id if spec == "auto" else spec
-    if "/" not in hub_id:
-        raise BadInputError(f"weights {spec!r}: not a local path and not a hub id of the form 'org/name'")
-    if hub_reachable():
-        return {"kind": "hub", "id": hub_id, "label": f"pretrained weights {hub_id}", "reason": "hub reachable"}
-    return {
-        "kind": "tiny",
-        "id": "tiny",
-        "label": TINY_LABEL,
-        "reason": f"the model hub is not reachable from here, so {hub_id} cannot be downloaded",
-    }

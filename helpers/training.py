@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInputError
-from .runtime import load_checkpoint, progress, save_checkpoint
+from .runtime import atomic_write_bytes, progress
 
 
 def mixed_precision_dtype(device: str, amp: bool | None = None):
@@ -29,6 +29,31 @@ def mixed_precision_dtype(device: str, amp: bool | None = None):
     if device != "cuda" or amp is False or not torch.cuda.is_available():
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
+    """Save a training state (model and optimiser state dicts, step, history) atomically with torch."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(Path(path), buffer.getvalue())
+    return Path(path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any] | None:
+    """The state saved at `path`, or None when there is none yet ("load if it exists, else train")."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a damaged file must not be silently ignored
+        raise BadInputError(f"{path}: checkpoint cannot be read ({exc}); delete it to train from scratch") from exc
 
 
 @dataclass

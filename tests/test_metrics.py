@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from helpers import metrics, runtime
+from helpers import metrics, pretrained
 from helpers.errors import BadInputError
 
 
@@ -123,10 +123,10 @@ def test_bad_input_names_expected_and_actual(pred, truth, message):
 
 
 def test_clip_similarity_is_unavailable_offline(monkeypatch):
-    monkeypatch.setattr(metrics, "plan_weights", lambda spec, hub: runtime.plan_weights("tiny", hub))
+    monkeypatch.setattr(metrics, "plan_weights", lambda spec, hub: pretrained.plan_weights("tiny", hub))
     score = metrics.clip_similarity(flat(0.3, size=32), flat(0.6, size=32), weights="auto")
     assert score.value is None and not score.available
-    assert runtime.TINY_LABEL in score.reason and str(score).startswith("unavailable (")
+    assert pretrained.TINY_LABEL in score.reason and str(score).startswith("unavailable (")
 
 
 def test_clip_feature_path_runs_on_tiny_weights():

@@ -1,14 +1,16 @@
 """helpers.pretrained: the real loading code, exercised offline with a tiny local configuration."""
 
+import pytest
 import torch
 
-from helpers import pretrained, runtime
+from helpers import pretrained
+from helpers.errors import BadInputError
 
 
 def test_tiny_autoencoder_offline_round_trip(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "hub_reachable", lambda *a, **k: False)
+    monkeypatch.setattr(pretrained, "hub_reachable", lambda *a, **k: False)
     model, plan = pretrained.load_autoencoder("auto", sample_size=32)
-    assert plan["kind"] == "tiny" and plan["label"] == runtime.TINY_LABEL
+    assert plan["kind"] == "tiny" and plan["label"] == pretrained.TINY_LABEL
     assert pretrained.downsampling(model) == 4
     image = torch.rand(2, 3, 32, 32) * 2 - 1
     with torch.no_grad():
@@ -21,3 +23,20 @@ def test_tiny_autoencoder_offline_round_trip(tmp_path, monkeypatch):
     assert plan["kind"] == "local"
     with torch.no_grad():
         assert torch.allclose(loaded.encode(image).latent_dist.mean, latents, atol=1e-6)
+
+
+def test_weights_plan_is_honest_offline(monkeypatch, tmp_path):
+    monkeypatch.setattr(pretrained, "hub_reachable", lambda *a, **k: False)
+    plan = pretrained.plan_weights("auto", "org/model")
+    assert plan["kind"] == "tiny" and plan["label"] == pretrained.TINY_LABEL and "not reachable" in plan["reason"]
+    assert pretrained.plan_weights("tiny", "org/model")["kind"] == "tiny"
+    assert pretrained.plan_weights(str(tmp_path), "org/model")["kind"] == "local"
+    monkeypatch.setattr(pretrained, "hub_reachable", lambda *a, **k: True)
+    assert pretrained.plan_weights("auto", "org/model") == {
+        "kind": "hub",
+        "id": "org/model",
+        "label": "pretrained weights org/model",
+        "reason": "hub reachable",
+    }
+    with pytest.raises(BadInputError):
+        pretrained.plan_weights("nonsense", "org/model")

@@ -67,48 +67,6 @@ def test_same_seed_same_keras_numbers_whatever_ran_before():
     assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
 
 
-def test_checkpoint_round_trip_and_atomicity(tmp_path, monkeypatch):
-    path = tmp_path / "ckpt.pt"
-    assert runtime.load_checkpoint(path) is None
-    runtime.save_checkpoint(path, {"step": 3, "weights": torch.arange(4)})
-    state = runtime.load_checkpoint(path)
-    assert state["step"] == 3 and state["weights"].tolist() == [0, 1, 2, 3]
-
-    def crash(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(runtime.os, "replace", crash)
-    with pytest.raises(OSError):
-        runtime.save_checkpoint(path, {"step": 4})
-    monkeypatch.undo()
-    assert runtime.load_checkpoint(path)["step"] == 3  # the old checkpoint survived
-    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # and no temporary file is left
-
-
-def test_damaged_checkpoint_is_reported(tmp_path):
-    path = tmp_path / "bad.pt"
-    path.write_bytes(b"not a checkpoint")
-    with pytest.raises(BadInputError, match="delete it to train from scratch"):
-        runtime.load_checkpoint(path)
-
-
-def test_weights_plan_is_honest_offline(monkeypatch, tmp_path):
-    monkeypatch.setattr(runtime, "hub_reachable", lambda *a, **k: False)
-    plan = runtime.plan_weights("auto", "org/model")
-    assert plan["kind"] == "tiny" and plan["label"] == runtime.TINY_LABEL and "not reachable" in plan["reason"]
-    assert runtime.plan_weights("tiny", "org/model")["kind"] == "tiny"
-    assert runtime.plan_weights(str(tmp_path), "org/model")["kind"] == "local"
-    monkeypatch.setattr(runtime, "hub_reachable", lambda *a, **k: True)
-    assert runtime.plan_weights("auto", "org/model") == {
-        "kind": "hub",
-        "id": "org/model",
-        "label": "pretrained weights org/model",
-        "reason": "hub reachable",
-    }
-    with pytest.raises(BadInputError):
-        runtime.plan_weights("nonsense", "org/model")
-
-
 def test_missing_packages_is_empty_here():
     assert runtime.missing_packages() == []
 

@@ -84,3 +84,28 @@ def test_mixed_precision_is_bfloat16_where_the_gpu_has_it_else_float16(monkeypat
     assert training.mixed_precision_dtype("cuda", amp=False) is None
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     assert training.mixed_precision_dtype("cuda") is torch.float16
+
+
+def test_checkpoint_round_trip_and_atomicity(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.pt"
+    assert training.load_checkpoint(path) is None
+    training.save_checkpoint(path, {"step": 3, "weights": torch.arange(4)})
+    state = training.load_checkpoint(path)
+    assert state["step"] == 3 and state["weights"].tolist() == [0, 1, 2, 3]
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("helpers.runtime.os.replace", crash)  # inside runtime.atomic_path
+    with pytest.raises(OSError):
+        training.save_checkpoint(path, {"step": 4})
+    monkeypatch.undo()
+    assert training.load_checkpoint(path)["step"] == 3  # the old checkpoint survived
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]  # and no temporary file is left
+
+
+def test_damaged_checkpoint_is_reported(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(BadInputError, match="delete it to train from scratch"):
+        training.load_checkpoint(path)
