@@ -56,6 +56,26 @@ DEVICE = "auto"  # auto | cpu | cuda | mps
 RESUME_STEPS = 200  # training steps of the checkpoint-and-resume demonstration
 
 # %% [markdown]
+# Every chapter checks its parameters before any work starts. `parameters.check` compares each
+# value with the rule written next to its name and, if one does not fit, stops the chapter at
+# once with one line that names the parameter, the value given and the values it accepts.
+
+# %%
+from helpers import parameters
+
+parameters.check(
+    globals(),
+    PROFILE=parameters.profile(),
+    SEED=parameters.seed(),
+    DEVICE=parameters.device(),
+    RESUME_STEPS=parameters.multiple_of(
+        20,
+        20,
+        why="section 5 stops at RESUME_STEPS // 2, and checkpoints come every 10 steps",
+    ),
+)
+
+# %% [markdown]
 # ## What you will build
 #
 # A map of the course, drawn from the chapters that exist in this checkout: the data
@@ -68,7 +88,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import book, runtime
+from helpers import book, pretrained, runtime, training
 
 chapters = book.chapters()
 fig, ax = plt.subplots(figsize=(11, 3.2))
@@ -116,10 +136,12 @@ plt.show()
 # %% [markdown]
 # ## 1. The machine you are on
 #
-# `runtime.environment_report()` lists what matters for reproducing a number: Python, the
-# frameworks and the device. Every result a chapter writes records the same facts.
+# `runtime.environment_report()` lists what matters for reproducing a number: Python and the
+# library versions, the CPU model and its widest instruction set, the thread counts the
+# frameworks compute with, and the device. Every result a chapter writes records the same facts.
 
 # %%
+runtime.seed_everything(SEED)  # pins the thread counts (section 4) before they are reported
 report = runtime.environment_report()
 pd.DataFrame(report.items(), columns=["what", "here"]).set_index("what")
 
@@ -202,8 +224,34 @@ print(f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float
 # ## 4. Seeds: the same seed gives the same numbers
 #
 # `runtime.seed_everything(seed)` seeds Python, NumPy and PyTorch (and TensorFlow in the
-# chapter that uses it) and asks PyTorch for deterministic kernels. On the CPU the same seed
-# gives exactly the same numbers; on a GPU some kernels may differ in the last digits.
+# chapter that uses it), asks the frameworks for deterministic kernels, and pins the number of
+# threads they compute with: every CPU core this process may use, unless you pass `threads=` or
+# set the environment variable `COURSE_THREADS` (TensorFlow fixes its counts when it starts, so
+# `runtime.import_tensorflow()` pins them as it imports it). It returns the counts it set.
+#
+# The promise, precisely: **the same seed, on the same type of CPU (the same instruction set),
+# with the same thread counts and the same library versions, gives identical numbers**, to the
+# last bit. Change one of them and numbers may change: another CPU or thread count makes the
+# vector kernels add numbers in another order, which moves a result in its last digits, and
+# training feeds each step's result into the next, so a trained model can end up further apart.
+# On a GPU some kernels differ in the last digits even on the same machine. Every results record
+# stores what the promise depends on; on this machine:
+
+# %%
+thread_counts = runtime.seed_everything(SEED)
+print("threads pinned:", thread_counts)
+report_now = runtime.environment_report()
+reproducibility_rows = [
+    "cpu",
+    "cpu instruction set",
+    "torch cpu kernels",
+    "torch threads",
+    "torch",
+    "numpy",
+]
+pd.Series(
+    {row: report_now[row] for row in reproducibility_rows if row in report_now}, name="here"
+).to_frame()
 
 
 # %%
@@ -222,11 +270,87 @@ print("second run:", second)
 assert first == second, "seeding must make runs repeatable"
 
 # %% [markdown]
+# Random draws are the easy part. A training run adds up millions of numbers, and how a
+# framework splits a sum between threads decides the order of the additions. Below, a small
+# network (with BatchNorm, whose mean and variance are sums over the batch) takes a few Adam
+# steps three times: twice with this machine's thread count, once with another.
+
+# %%
+BRIEF_STEPS = 5
+
+
+def train_briefly(threads: int, steps: int = BRIEF_STEPS) -> tuple[torch.Tensor, float]:
+    """A few Adam steps on fixed random data; the weights (flattened) and the last loss."""
+    runtime.seed_everything(SEED, threads=threads)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 256),
+        torch.nn.BatchNorm1d(256),
+        torch.nn.Tanh(),
+        torch.nn.Linear(256, 64),
+    )
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(1024, 64)
+    y = torch.sin(3 * x)
+    for _ in range(steps):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return torch.cat([p.detach().flatten() for p in model.parameters()]), loss.item()
+
+
+def threads_label(count: int) -> str:
+    return f"{count} thread" + ("" if count == 1 else "s")
+
+
+threads_here = runtime.course_threads()
+threads_other = 1 if threads_here > 1 else 2
+here, again, other = (
+    threads_label(threads_here),
+    threads_label(threads_here) + ", again",
+    threads_label(threads_other),
+)
+runs = {
+    here: train_briefly(threads_here),
+    again: train_briefly(threads_here),
+    other: train_briefly(threads_other),
+}
+runtime.seed_everything(SEED)  # back to this machine's thread count
+reference, reference_loss = runs[here]
+comparison = pd.DataFrame(
+    {
+        name: {
+            "last loss": f"{loss:.10f}",
+            "weights that differ": f"{int((weights != reference).sum()):,} of {reference.numel():,}",
+            "largest weight difference": float((weights - reference).abs().max()),
+        }
+        for name, (weights, loss) in runs.items()
+    }
+).T
+print(comparison.to_string())
+assert torch.equal(runs[again][0], reference) and runs[again][1] == reference_loss, (
+    "the same seed and the same threads on the same machine must repeat to the bit"
+)
+other_weights, other_loss = runs[other]
+if torch.equal(other_weights, reference) and other_loss == reference_loss:
+    print(
+        f"Here {other} gave the same numbers as {here}: these kernels did not split "
+        "their sums differently. On another machine, or with a larger model, they may."
+    )
+else:
+    print(
+        f"Here {other} instead of {here} changed the last loss by "
+        f"{abs(other_loss - reference_loss):.1e} and the weights by up to "
+        f"{float((other_weights - reference).abs().max()):.1e} after {BRIEF_STEPS} steps: "
+        "same seed, same machine, different numbers."
+    )
+
+# %% [markdown]
 # ## 5. Checkpoints: load if it exists, else train
 #
 # Training in later chapters runs for minutes to hours. Every training loop saves a
 # checkpoint (model, optimiser, step, loss history) now and then, and starts by loading the
-# latest one if it exists. `runtime.save_checkpoint` writes atomically: a crash in the middle
+# latest one if it exists. `training.save_checkpoint` writes atomically: a crash in the middle
 # of saving leaves the previous checkpoint intact.
 #
 # Below, a small network learns $y = \sin(3x)$. We stop it halfway, as if the machine had
@@ -247,7 +371,7 @@ def train(
     )
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     generator = torch.Generator().manual_seed(SEED)
-    state = runtime.load_checkpoint(checkpoint)
+    state = training.load_checkpoint(checkpoint)
     start, losses = 0, []
     if state is not None:  # resume: weights, optimiser moments, data order and history
         model.load_state_dict(state["model"])
@@ -264,7 +388,7 @@ def train(
         optimiser.step()
         losses.append(loss.item())
         if (step + 1) % every == 0 or step + 1 == steps:
-            runtime.save_checkpoint(
+            training.save_checkpoint(
                 checkpoint,
                 {
                     "model": model.state_dict(),
@@ -315,8 +439,8 @@ assert same, "a resumed run must end exactly where an uninterrupted run ends"
 # weights is never printed as if it measured quality.
 
 # %%
-plan = runtime.plan_weights("auto", default_hub_id="openai/clip-vit-base-patch32")
-print("model hub reachable:", runtime.hub_reachable())
+plan = pretrained.plan_weights("auto", default_hub_id="openai/clip-vit-base-patch32")
+print("model hub reachable:", pretrained.hub_reachable())
 pd.Series(plan, name="weights plan").to_frame()
 
 # %% [markdown]
@@ -328,9 +452,13 @@ pd.Series(plan, name="weights plan").to_frame()
 # make book                 # every chapter in the cpu profile, then the HTML book
 # make book ONLY=01         # just chapter 01 (then rebuilds the book)
 # make book PROFILE=gpu     # full-size runs on a GPU machine
+# make book PROFILE=gpu ONLY=04 SET="DEVICE=cpu VAE_STEPS=20"   # a profile with values changed
 # ```
 #
-# Executed notebooks land in `build/executed/<profile>/`, the book in `build/book/_build/html/`.
+# Each profile keeps its own outputs side by side, so a smoke or gpu run never overwrites the cpu
+# one: executed notebooks in `build/executed/<profile>/`, results records in
+# `build/results/<profile>/`, the book in `build/book/<profile>/_build/html/`. Every page of a
+# book says at its top which profile's run it shows.
 #
 # **2. With papermill directly**, giving any knob on the command line (`-p NAME VALUE`):
 #
@@ -339,16 +467,42 @@ pd.Series(plan, name="weights plan").to_frame()
 # papermill notebooks/01_video_to_frames.ipynb build/01.ipynb -p FRAME_SIZE 64 -p MNIST_SEQUENCES 20
 # ```
 #
-# **3. Interactively, in Jupyter or Colab.** Open the `.ipynb` (locally: `jupyter lab notebooks/`;
-# on Colab: the badge at the top of each chapter) and run the cells from the top. The first code
-# cell installs the course helpers when they are missing; the parameters cell holds the `cpu`
-# values, which you can edit before running (on a Colab GPU, copy the `gpu` values from
-# `notebooks/profiles/gpu.yaml`).
+# **3. Interactively, in JupyterLab or Colab.** Locally, `make lab` opens JupyterLab on
+# `notebooks/` with jupytext's contents manager: a chapter's `.py` opens as a notebook, and
+# saving writes both halves of the pair (the `.py` you would edit by hand and the `.ipynb`
+# papermill and Colab run). On Colab, use the badge at the top of each chapter. Run the cells
+# from the top: the first code cell installs the course helpers when they are missing; the
+# parameters cell holds the `cpu` values, which you can edit before running (on a Colab GPU,
+# copy the `gpu` values from `notebooks/profiles/gpu.yaml`).
+
+# %% [markdown]
+# ## 8. Every number on a page comes from its run
+#
+# Because numbers move with the CPU, the thread count and the library versions, no chapter types
+# a measured figure or a comparison into its text: a sentence that was true on the author's
+# machine could be contradicted by the numbers printed right above it on yours. Chapters write
+# such sentences from the numbers with `helpers.claims`, and assert the claims they rely on
+# (with a margin that survives another machine, checked with a second seed and other thread
+# counts); a claim that flips with the seed is reported, never asserted. When a model loses to a
+# baseline, the page says so. The sentence below is written by the code under it:
+
+# %%
+from helpers import claims
+
+gflops = 2 * 1024**3 / seconds / 1e9
+first_loss, last_loss = float(straight["losses"][0]), float(straight["losses"][-1])
+claims.say(
+    f"On this machine ({runtime.cpu_model()}, {runtime.course_threads()} threads) a 1024x1024 float32 "
+    f"matrix product ran at {gflops:.1f} GFLOP/s on {device}, and the small network of section 5 "
+    f"{claims.compare(last_loss, first_loss, higher='raised', lower='lowered', same='kept')} its loss "
+    f"from {first_loss:.4f} to {last_loss:.4f} in {RESUME_STEPS} steps."
+)
+claims.holds(straight["losses"][-1] < straight["losses"][0], "training lowers the loss")
 
 # %% [markdown]
 # ## Exercises
 #
-# 1. Run this chapter with papermill and `-p RESUME_STEPS 50`. Which cells change their output?
+# 1. Run this chapter with papermill and `-p RESUME_STEPS 100`. Which cells change their output?
 # 2. Change `train` so that it does *not* restore the generator state on resume. Does the
 #    resumed run still match the uninterrupted one? Why not?
 # 3. On a machine with a GPU, run `draw()` on the GPU twice after seeding. Are the numbers
