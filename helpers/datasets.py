@@ -12,7 +12,6 @@ Chapter 01 teaches all of them.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 from . import manifest
 from .errors import BadInputError
-from .runtime import atomic_path, build_dir, import_tensorflow
+from .runtime import atomic_path, build_dir, import_tensorflow, settings_key
 from .video import Clip, as_uint8_frames, read_frames
 
 # --- cached clips ---------------------------------------------------------------------------
@@ -50,8 +49,8 @@ def load_clip(
     path = manifest.resolve(name)
     params = {"size": size, "stride": stride, "start": start, "end": end, "mode": mode, "pad_color": pad_color}
     described = {"clip": name, "source": str(path), "sha256": manifest.sha256sum(path), **params}
-    key = hashlib.sha256(json.dumps({**described, "cache_format": CACHE_FORMAT}, sort_keys=True).encode())
-    target = build_dir("cache", "frames") / f"{name}-{key.hexdigest()[:16]}.npz"
+    key = settings_key({**described, "cache_format": CACHE_FORMAT})
+    target = build_dir("cache", "frames") / f"{name}-{key}.npz"
     if cache and target.exists():
         with np.load(target) as data:
             return Clip(

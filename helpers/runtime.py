@@ -70,6 +70,31 @@ def build_dir(*parts: str) -> Path:
     return path
 
 
+def settings_key(settings: dict[str, Any]) -> str:
+    """A short, stable name for a set of settings: 16 hex digits of the SHA-256 of their sorted
+    JSON. Caches and checkpoints are named with it, so that changing any setting that changes the
+    result (sizes, seeds, data, the format of the file itself) gives a new file instead of stale
+    work. Put every such setting in, and nothing that does not change the result (a step count
+    that training continues from, say)."""
+    import hashlib
+    import json
+
+    try:
+        text = json.dumps(settings, sort_keys=True, default=_jsonable)
+    except TypeError as exc:
+        raise BadInputError(f"settings {settings!r}: cannot be named ({exc})") from None
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _jsonable(value: Any) -> Any:
+    """What json cannot write itself: paths as strings, NumPy numbers and arrays as lists."""
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not a setting")
+
+
 def display_path(path: str | Path) -> str:
     """A path as the chapters print it: relative to the course checkout when inside it."""
     path = Path(path)

@@ -1,4 +1,4 @@
-"""helpers.runtime: profiles, devices, seeds, checkpoints, weights policy."""
+"""helpers.runtime: profiles, devices, seeds and threads, settings keys, the machine report."""
 
 import json
 import os
@@ -6,6 +6,7 @@ import platform
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,3 +210,12 @@ def test_colab_set_up_installs_only_what_is_missing(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
     monkeypatch.setattr(importlib.metadata, "distribution", real_distribution)
     assert runtime.install_missing() == [] and calls == []
+
+
+def test_settings_key_names_every_setting_and_nothing_else():
+    key = runtime.settings_key({"size": 64, "seed": 0, "shots": ["a", "b"]})
+    assert key == runtime.settings_key({"shots": ["a", "b"], "seed": 0, "size": 64})  # order is no setting
+    assert len(key) == 16 and key != runtime.settings_key({"size": 64, "seed": 1, "shots": ["a", "b"]})
+    assert runtime.settings_key({"n": np.int64(3), "path": Path("x")}) == runtime.settings_key({"n": 3, "path": "x"})
+    with pytest.raises(BadInputError, match="cannot be named"):
+        runtime.settings_key({"model": object()})
