@@ -256,6 +256,12 @@ def extract(
             "source_size": [info.width, info.height],
             "size": list(vid.parse_size(size)),
             "pad_color": pad_color,
+            # where the picture lies in every frame; the rest is letterbox padding, never scored
+            "content_box": dict(
+                zip(
+                    ("top", "left", "height", "width"), vid.content_box((info.width, info.height), vid.parse_size(size))
+                )
+            ),
             "stride": stride if keyframes is None else None,
             "keyframes": keyframes,
             "window_seconds": window,

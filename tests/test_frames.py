@@ -62,6 +62,8 @@ def test_extract_writes_pngs_and_metadata(tmp_path, carphone_path):
     meta = json.loads((out / "frames.json").read_text())
     assert meta["indices"] == list(range(0, 120, 10)) and meta["count"] == 12
     assert meta["size"] == [32, 32] and meta["fps"] == pytest.approx(29.97, abs=0.01)
+    # carphone is 176x144: letterboxed to 32x32 its picture is 32x26, three rows of padding above
+    assert meta["content_box"] == {"top": 3, "left": 0, "height": 26, "width": 32}
     assert sorted(p.name for p in out.glob("*.png")) == [f"frame_{i:06d}.png" for i in range(0, 120, 10)]
 
 
