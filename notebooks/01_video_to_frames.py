@@ -208,8 +208,8 @@ plt.show()
 # ## 3. Stride: what "the next frame" means
 #
 # A pair (frame $t$, frame $t+k$) asks a model to predict $k$ frames ahead. With $k=1$ at 25
-# frames per second that is 40 ms: objects move a few pixels, and the best prediction is the
-# current frame nudged along its motion. Sample every 100th frame instead, as a quick
+# frames per second that is 40 ms: the target differs little from the input, and a good
+# prediction is the current frame nudged along its motion. Sample every 100th frame instead, as a quick
 # extraction script might, and consecutive samples are 4 s apart: in edited footage the
 # "next frame" is usually another shot. No model can predict a cut from the frame before it;
 # trained with a pixel loss, it learns to output a blurry average of possible futures.
@@ -414,7 +414,7 @@ assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
 # Inside a shot consecutive frames are similar; at a cut the whole picture changes at once.
 # A fixed threshold on the frame difference has to sit between the two for every video: a fast
 # pan in one film or a quiet cut between two similar shots in another moves the line. A rule
-# relative to the neighbourhood carries over from film to film: a frame starts a new shot when
+# relative to the neighbourhood needs no threshold set for each film: a frame starts a new shot when
 # its difference is far above the median difference of the frames around it:
 #
 # $$d_t > r \cdot \operatorname{median}\{d_{t-c}, \dots, d_{t+c}\} \quad\text{and}\quad d_t > d_{\min}$$
@@ -458,7 +458,8 @@ claims.say(
     f"{at_cuts.min():.1f}. "
     + (
         "Here every cut stands above all motion, so a fixed threshold between the two would also work on this "
-        "clip; the relative rule is what keeps working on footage where they overlap."
+        "clip; the relative rule is there for footage where they overlap, which this clip does not test "
+        "(exercise 2 probes it on `bigbuckbunny`)."
         if separated
         else "Here some motion inside a shot changes the picture more than the quietest cut, so no fixed "
         "threshold separates them; the relative rule does."
@@ -535,14 +536,24 @@ by_frame = {
 
 
 def nearest_train_distance(split: dict[str, np.ndarray]) -> np.ndarray:
+    """For each test frame, the mean grey-level difference to its nearest training frame, over
+    the test frame's picture (its letterbox padding left out, as in every score)."""
     small = (
         all_frames[:, ::4, ::4]
         .astype(np.float32)
         .mean(axis=-1)
         .reshape(len(all_frames), -1)
     )
-    train, test = small[split["train"]], small[split["test"]]
-    return np.array([np.abs(train - x).mean(axis=1).min() for x in test])
+    picture = datasets.content_masks(units, FRAME_SIZE)[:, ::4, ::4].reshape(
+        len(all_frames), -1
+    )
+    train = small[split["train"]]
+    return np.array(
+        [
+            np.abs(train[:, picture[i]] - small[i, picture[i]]).mean(axis=1).min()
+            for i in split["test"]
+        ]
+    )
 
 
 leak = {
@@ -577,7 +588,8 @@ claims.say(
     f"shot in the training set, and the median test frame lies "
     f"{medians['split by frame']:.1f} grey levels from its nearest training frame; split by clip, "
     f"{medians['split by clip']:.1f}, {medians['split by clip'] / medians['split by frame']:.0f} "
-    "times farther. The test score of a frame-level split measures memory, not prediction."
+    "times farther. A test score on a frame-level split would reward memory as much as prediction "
+    "(exercise 3 measures it with a trained model)."
 )
 claims.holds(
     medians["split by frame"] * 3 < medians["split by clip"], "frame-level splits leak"
@@ -729,10 +741,11 @@ claims.holds(
     np.array_equal(units, datasets.course_units()),
     "datasets.course_frames finds the same shots as this chapter",
 )
-#
+
+# %% [markdown]
 # Under `build/01_video_to_frames/<profile>/`: the keyframes folder with its `frames.json`,
 # the pix2pix side-by-side files and a Moving MNIST GIF; under `build/cache/`, the decoded
-# clips, which later chapters load in milliseconds. This chapter trains no model, so it
+# clips, which later chapters load instead of decoding again. This chapter trains no model, so it
 # writes nothing to the results registry.
 #
 # ## Exercises
