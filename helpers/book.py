@@ -347,9 +347,17 @@ def profile_banner(profile: str, notebook: dict | None = None, chapter: Chapter 
     return f"```{{note}}\nOutputs on this page come from the **{profile}** profile run{when}{where}.{overrides}\n```\n"
 
 
+def run_failed(notebook: dict) -> bool:
+    """Did the papermill run that wrote this executed notebook stop with an error? Its page would
+    show half the chapter, and figures glued further down would be missing."""
+    if notebook.get("metadata", {}).get("papermill", {}).get("exception"):
+        return True
+    return any(o.get("output_type") == "error" for c in notebook.get("cells", []) for o in c.get("outputs", []))
+
+
 def _with_banner(notebook: dict, banner: str) -> dict:
     """Insert `banner` as a Markdown cell after the chapter's title cell."""
-    cell = {"cell_type": "markdown", "metadata": {"tags": ["profile-banner"]}, "source": banner}
+    cell = {"cell_type": "markdown", "id": "profile-banner", "metadata": {"tags": ["profile-banner"]}, "source": banner}
     notebook["cells"].insert(1 if notebook["cells"] else 0, cell)
     return notebook
 
@@ -417,16 +425,18 @@ def stage(profile: str, staging: Path) -> list[str]:
         if chapter.written:
             source = executed / f"{chapter.slug}.ipynb"
             target = staging / "notebooks" / f"{chapter.slug}.ipynb"
-            if source.exists():
-                notebook = hide_injected_parameters(json.loads(source.read_text()))
+            notebook = json.loads(source.read_text()) if source.exists() else None
+            if notebook is not None and not run_failed(notebook):
+                notebook = hide_injected_parameters(notebook)
                 banner = profile_banner(profile, notebook, chapter)
                 target.write_text(json.dumps(_with_banner(notebook, banner), indent=1))
             else:
-                warnings.append(f"chapter {chapter.slug} has not run in the {profile} profile: its page has no outputs")
+                status = "has not run" if notebook is None else "failed in its last run"
+                warnings.append(f"chapter {chapter.slug} {status} in the {profile} profile: its page has no outputs")
                 notebook = json.loads(_without_glue(chapter.notebook.read_text(), chapter.number, profile))
                 banner = (
-                    f"```{{note}}\nThis chapter has not run in the **{profile}** profile yet, so this page "
-                    f"shows no outputs: `make book PROFILE={profile} ONLY={chapter.number}`.\n```\n"
+                    f"```{{note}}\nThis chapter {status} in the **{profile}** profile, so this page shows no "
+                    f"outputs: `make book PROFILE={profile} ONLY={chapter.number}`.\n```\n"
                 )
                 target.write_text(json.dumps(_with_banner(notebook, banner), indent=1))
             entries.append({"file": f"notebooks/{chapter.slug}"})

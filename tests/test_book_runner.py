@@ -75,3 +75,18 @@ def test_staged_pages_carry_the_note_under_their_title(tmp_path, monkeypatch):
     not_run = json.loads((tmp_path / "staging" / "notebooks" / "00_setup.ipynb").read_text())
     assert "has not run in the **gpu** profile" in not_run["cells"][1]["source"]
     assert "shows the **gpu** profile" in (tmp_path / "staging" / "book" / "intro.md").read_text()
+
+
+def test_a_chapter_whose_last_run_failed_shows_the_note_not_half_a_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "build"))
+    monkeypatch.setattr(book, "executed_dir", lambda profile: tmp_path / "executed" / profile)
+    executed = tmp_path / "executed" / "cpu"
+    executed.mkdir(parents=True)
+    notebook = executed_copy(runtime.load_profile("cpu", "04"))
+    notebook["cells"][5]["outputs"] = [{"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []}]
+    (executed / f"{CH04.slug}.ipynb").write_text(json.dumps(notebook))
+    warnings = book.stage("cpu", tmp_path / "staging")
+    assert any("04_vae_next_frame failed in its last run" in w for w in warnings)
+    staged = json.loads((tmp_path / "staging" / "notebooks" / f"{CH04.slug}.ipynb").read_text())
+    assert "failed in its last run in the **cpu** profile" in staged["cells"][1]["source"]
+    assert not any(c.get("outputs") for c in staged["cells"] if c["cell_type"] == "code")
