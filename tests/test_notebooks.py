@@ -214,17 +214,19 @@ def test_rerunning_chapter_03_resumes_exactly(tmp_path, monkeypatch):
         cells = json.loads(out.read_text())["cells"]
         return "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
 
-    def pix2pix_record(build: str) -> dict:
+    def record(build: str, model: str) -> dict:
         folder = tmp_path / build / "results" / "smoke" / chapter.slug
-        return json.loads(next(folder.glob("pix2pix-*.json")).read_text())
+        return json.loads(next(folder.glob(f"{model}-*.json")).read_text())
 
     first = execute(interrupted, {**full, "STEPS": half}, "interrupted")
     assert "gap1: resumed" not in first and f"gap1: {half} steps" in first
     resumed = execute(chapter.notebook, full, "interrupted")
     assert f"gap1: resumed from ckpt-{half} at step {half}" in resumed
+    assert f"residual-gap1: resumed from ckpt-{half} at step {half}" in resumed
     assert f"({full['STEPS'] - half} steps in this run)" in resumed
     straight = execute(chapter.notebook, full, "uninterrupted")
     assert "gap1: resumed" not in straight
-    resumed_record, straight_record = pix2pix_record("interrupted"), pix2pix_record("uninterrupted")
-    for field in ("metrics", "horizons"):
-        assert resumed_record[field] == straight_record[field], f"resumed and uninterrupted {field} differ"
+    for model in ("pix2pix", "residual-pix2pix"):  # the tutorial's generator and the residual one
+        resumed_record, straight_record = record("interrupted", model), record("uninterrupted", model)
+        for field in ("metrics", "horizons"):
+            assert resumed_record[field] == straight_record[field], f"{model}: resumed and uninterrupted {field} differ"
