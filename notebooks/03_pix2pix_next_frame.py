@@ -98,8 +98,6 @@ parameters.check(
 
 # %%
 import contextlib
-import hashlib
-import json
 import time
 
 import matplotlib.pyplot as plt
@@ -478,8 +476,7 @@ def train(gap: int, steps: int, label: str, residual: bool = False, snapshots=()
         "shots": split["train"],
         "data order": "by step",  # checkpoints of the former tf.data shuffle do not resume
     }
-    tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    folder = OUT / f"checkpoints-{label}-{tag}"
+    folder = OUT / f"checkpoints-{label}-{runtime.settings_key(settings)}"
     runtime.seed_everything(SEED)  # the same start whatever ran before in this session
     generator, discriminator = Generator(residual=residual), Discriminator()
     g_opt, d_opt = optimizer(generator), optimizer(discriminator)
