@@ -34,14 +34,14 @@ $(STAMP): requirements.txt pyproject.toml
 RUN_ARGS = --profile $(PROFILE) $(if $(ONLY),--only $(ONLY)) $(foreach pair,$(SET),--set $(pair))
 
 book: $(STAMP)
-	$(PY) -m helpers.book run $(RUN_ARGS)
-	$(PY) -m helpers.book build --profile $(PROFILE)
+	$(PY) -m tools.book run $(RUN_ARGS)
+	$(PY) -m tools.book build --profile $(PROFILE)
 
 # Only the execution, or only the HTML, when iterating on one of them.
 run: $(STAMP)
-	$(PY) -m helpers.book run $(RUN_ARGS)
+	$(PY) -m tools.book run $(RUN_ARGS)
 html: $(STAMP)
-	$(PY) -m helpers.book build --profile $(PROFILE)
+	$(PY) -m tools.book build --profile $(PROFILE)
 
 # JupyterLab on the paired notebooks: jupytext's contents manager opens a chapter's .py as a
 # notebook and saving writes both files of the pair (lab/jupyter_server_config.py).
@@ -50,14 +50,14 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --config=lab/jupyter_server_config.py --port=$(LAB_PORT)
 
 lint: $(STAMP)
-	$(PY) -m ruff check helpers tests notebooks/*.py
-	$(PY) -m ruff format --check helpers tests notebooks/*.py
+	$(PY) -m ruff check helpers tools tests notebooks/*.py
+	$(PY) -m ruff format --check helpers tools tests notebooks/*.py
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q --durations=10
 
 sync: $(STAMP)
-	$(PY) -m helpers.book sync
+	$(PY) -m tools.book sync
 
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv

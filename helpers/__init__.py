@@ -16,7 +16,7 @@ Small modules named for what they hold; each docstring names the chapter that ex
 - training  a resumable PyTorch training loop with checkpoints, AMP on GPU (chapter 04)
 - pretrained Stable Diffusion's autoencoder under the weights policy     (chapter 04)
 - viz       grids, captions, GIFs, a frame scrubber, glue for the book
-- book      run chapters with papermill, build the HTML book
+- course    the chapters in reading order (tools/book.py runs and builds them)
 - errors    the one exception family
 
 Importing `helpers` imports nothing heavy; each module imports its framework when used.

@@ -88,9 +88,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import book, pretrained, runtime, training
+from helpers import course, pretrained, runtime, training
 
-chapters = book.chapters()
+chapters = course.chapters()
 fig, ax = plt.subplots(figsize=(11, 3.2))
 ax.axis("off")
 positions = {"00": (0, 1), "01": (1, 1), "02": (2, 1), "09": (4, 1)}

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from helpers import book, runtime
+from helpers import runtime
 from helpers.errors import CourseError
+from tools import book
 
 ROOT = runtime.course_root()
 MATHJAX_CDNS = re.compile(

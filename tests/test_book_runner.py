@@ -1,10 +1,11 @@
-"""helpers.book: profile overrides (`make book SET=...`) and the profile note on every page."""
+"""tools.book: profile overrides (`make book SET=...`) and the profile note on every page."""
 
 import json
 
 import pytest
 
-from helpers import book, results, runtime
+from helpers import results, runtime
+from tools import book
 
 CH04 = next(c for c in book.chapters() if c.number == "04")
 

@@ -9,7 +9,8 @@ import sys
 import papermill
 import pytest
 
-from helpers import book, runtime
+from helpers import runtime
+from tools import book
 
 ROOT = runtime.course_root()
 WRITTEN = [c for c in book.chapters() if c.written]
@@ -91,7 +92,11 @@ def test_a_failing_chapter_names_itself_its_cell_and_the_notebook(tmp_path):
     (root / "notebooks" / "00_broken.py").write_text(header + "\n" + body)
     env = dict(os.environ, COURSE_ROOT=str(root))
     result = subprocess.run(
-        [sys.executable, "-m", "helpers.book", "run", "--profile", "smoke"], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "tools.book", "run", "--profile", "smoke"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,  # the book tool runs from the repository root, as make does
     )
     assert result.returncode == 1
     assert "chapter 00_broken failed in cell" in result.stderr

@@ -9,8 +9,9 @@ import jupytext
 import papermill
 import pytest
 
-from helpers import book, parameters, runtime
+from helpers import parameters, runtime
 from helpers.errors import BadInputError, CourseError, ParameterError
+from tools import book
 
 WRITTEN = [c for c in book.chapters() if c.written]
 ONE_PROBLEM = re.compile(r"[A-Z][A-Z0-9_]*=\S.*: must be .+")

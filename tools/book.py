@@ -1,12 +1,14 @@
 """Run the chapters with papermill and build the HTML book with Jupyter Book 1.x.
 
-    python -m helpers.book run   --profile cpu [--only 01,03] [--set STEPS=20 ...]
+    python -m tools.book run   --profile cpu [--only 01,03] [--set STEPS=20 ...]
                                                                 execute chapters in reading order
-    python -m helpers.book build --profile cpu                  stage executed notebooks, build HTML
+    python -m tools.book build --profile cpu                  stage executed notebooks, build HTML
                                                                 into build/book/PROFILE/
-    python -m helpers.book sync                                 pair .py/.ipynb, refresh setup cells
+    python -m tools.book sync                                 pair .py/.ipynb, refresh setup cells
 
-`make book` and `make test` call these; chapter 00 explains the three ways to run one chapter.
+`make book` and `make test` call these from the repository root; chapter 00 explains the three
+ways to run one chapter. The tool lives outside `helpers`, the package learners import: it is for
+building the course, not for following it.
 """
 
 from __future__ import annotations
@@ -22,17 +24,16 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from .errors import CourseError, ProfileError
-from .results import load_results
-from .runtime import PROFILES, course_root, load_profile
+from helpers.course import Chapter, chapters
+from helpers.errors import CourseError, ProfileError
+from helpers.results import load_results
+from helpers.runtime import PROFILES, course_root, load_profile
 
 BRANCH = "main"
-CHAPTER_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 SETUP_MARKER = "# Set-up: works in Colab"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 # MathJax served from the book itself, so that math renders offline. The package ships MathJax
@@ -45,37 +46,6 @@ MATHJAX_PARTS = (MATHJAX_COMPONENT, "input/tex/extensions", "input/mml", "output
 # Copied to the HTML root by Sphinx's html_extra_path, so MathJax lands in _static/mathjax/. Not in
 # a _static folder of the staged book: Jupyter Book adds every .js file there to every page.
 OFFLINE_ASSETS = "_offline_assets"
-
-
-@dataclass(frozen=True)
-class Chapter:
-    number: str
-    slug: str  # "01_video_to_frames"
-    source: Path  # notebooks/NN_slug.py, or book/coming_next/NN_slug.md for chapters not written yet
-
-    @property
-    def written(self) -> bool:
-        return self.source.suffix == ".py"
-
-    @property
-    def notebook(self) -> Path:
-        return self.source.with_suffix(".ipynb")
-
-
-def chapters(root: Path | None = None) -> list[Chapter]:
-    """All ten chapters in reading order: the written notebooks and the 'coming next' pages."""
-    root = root or course_root()
-    found: dict[str, Chapter] = {}
-    for folder, suffix in ((root / "notebooks", ".py"), (root / "book" / "coming_next", ".md")):
-        for path in sorted(folder.glob(f"[0-9][0-9]_*{suffix}")):
-            match = CHAPTER_PATTERN.match(path.stem)
-            if not match:
-                continue
-            number = match.group(1)
-            if number in found:
-                raise CourseError(f"chapter {number}: both {found[number].source} and {path} exist; keep one")
-            found[number] = Chapter(number, path.stem, path)
-    return [found[n] for n in sorted(found)]
 
 
 def select(all_chapters: list[Chapter], only: str | None) -> list[Chapter]:
@@ -508,7 +478,7 @@ def build(profile: str, out: Path | None = None, stream=sys.stdout) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.book", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.book", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_p = sub.add_parser("run", help="execute chapters with papermill")
     run_p.add_argument("--profile", default="cpu", choices=PROFILES)

@@ -1,0 +1,1 @@
+"""Tools that build the course (run the chapters, build the book); not imported by the chapters."""
