@@ -430,3 +430,81 @@ def _draw(canvas: np.ndarray, shape: str, centre: tuple[int, int], radius: int, 
     else:
         points = np.array([[x, y - radius], [x - radius, y + radius], [x + radius, y + radius]], dtype=np.int32)
         cv2.fillPoly(canvas, [points], colour, lineType=cv2.LINE_8)
+
+
+# four colours far apart in RGB, so that a generated frame's colour reads back without doubt
+LABEL_COLOURS = {"red": (230, 40, 40), "green": (40, 200, 60), "blue": (50, 80, 240), "yellow": (240, 210, 40)}
+
+
+def labelled_shapes(
+    n_sequences: int, *, frames: int = 16, size: int = 32, seed: int = 0, switch_share: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bouncing shapes with a label on every frame, for the conditional video models of chapter 06.
+
+    Returns frames (N, frames, size, size, 3) uint8, the colour class of every frame (N, frames)
+    int (an index into LABEL_COLOURS) and the shape's centre on every frame (N, frames, 2) float, as
+    (x, y) scaled to [-1, 1]. In `switch_share` of the sequences the colour changes once, at a
+    random frame, so a model can learn that a label belongs to a frame and not to the clip.
+    """
+    if n_sequences < 1 or frames < 1 or size < 16:
+        raise BadInputError("n_sequences and frames must be 1 or more, size 16 or more")
+    if not 0 <= switch_share <= 1:
+        raise BadInputError(f"switch_share={switch_share}: must lie in [0, 1]")
+    rng = np.random.default_rng(seed)
+    palette = list(LABEL_COLOURS.values())
+    out = np.zeros((n_sequences, frames, size, size, 3), dtype=np.uint8)
+    out[:] = (20, 20, 28)
+    colours = np.zeros((n_sequences, frames), dtype=np.int64)
+    centres = np.zeros((n_sequences, frames, 2), dtype=np.float32)
+    for n in range(n_sequences):
+        shape = SHAPES[rng.integers(len(SHAPES))]
+        first, second = rng.choice(len(palette), size=2, replace=False)
+        switch = int(rng.integers(1, frames)) if frames > 1 and rng.random() < switch_share else frames
+        radius = int(rng.integers(max(2, size // 8), size // 5 + 1))
+        free = size - 2 * radius - 1
+        trajectory, _ = bounce_trajectory(rng, frames, free, step=0.08)
+        for t, (y, x) in enumerate(trajectory):
+            colour = first if t < switch else second
+            centre = (int(x) + radius, int(y) + radius)
+            _draw(out[n, t], shape, centre, radius, palette[colour])
+            colours[n, t] = colour
+            centres[n, t] = (2 * centre[0] / (size - 1) - 1, 2 * centre[1] / (size - 1) - 1)
+    return out, colours, centres
+
+
+def shape_colour(
+    frames: np.ndarray, background: tuple[int, int, int] = (20, 20, 28), min_pixels: int = 3
+) -> np.ndarray:
+    """The LABEL_COLOURS index that most of each frame's clearly foreground pixels are nearest to,
+    (...,) int; -1 where a frame has fewer than min_pixels such pixels. Reads the colour a
+    generated bouncing-shapes clip shows (chapter 06), robust to speckle and soft edges."""
+    frames = np.asarray(frames, dtype=np.float32)
+    palette = np.asarray(list(LABEL_COLOURS.values()), np.float32)
+    distance = np.abs(frames - np.asarray(background, np.float32)).sum(-1)
+    foreground = distance > 150
+    nearest = np.abs(frames[..., None, :] - palette).sum(-1).argmin(-1)  # (..., H, W)
+    votes = np.stack([((nearest == k) & foreground).sum((-1, -2)) for k in range(len(palette))], -1)
+    return np.where(foreground.sum((-1, -2)) >= min_pixels, votes.argmax(-1), -1)
+
+
+def shape_centre(frames: np.ndarray, background: tuple[int, int, int] = (20, 20, 28)) -> np.ndarray:
+    """The foreground's centre of mass on every frame, (..., 2) as (x, y) in [-1, 1]; NaN on an
+    empty frame. The same coordinates as labelled_shapes' centres."""
+    frames = np.asarray(frames, dtype=np.float32)
+    size = frames.shape[-2]
+    foreground = (np.abs(frames - np.asarray(background, np.float32)).sum(-1) > 60).astype(np.float32)
+    total = foreground.sum((-1, -2))
+    grid = 2 * np.arange(size, dtype=np.float32) / (size - 1) - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = (foreground.sum(-2) * grid).sum(-1) / total
+        y = (foreground.sum(-1) * grid).sum(-1) / total
+    return np.stack([x, y], -1)
+
+
+SHAPES_TEST_SEED = 2**31 - 7  # no config or chapter seed draws the held-out shapes
+
+
+def shapes_test_set(n_sequences: int, *, frames: int = 16, size: int = 32):
+    """The course's held-out labelled bouncing shapes (frames, colour classes, centres), drawn
+    with SHAPES_TEST_SEED whatever a chapter's SEED; chapter 06 scores its upsampler on them."""
+    return labelled_shapes(n_sequences, frames=frames, size=size, seed=SHAPES_TEST_SEED)

@@ -150,3 +150,33 @@ def test_every_profile_scores_every_chapter_on_the_same_moving_mnist_test_set():
             if chapter != "common" and "MNIST_TEST_SEQUENCES" in (values or {})
         }
         assert len(counts) >= 2 and len(set(counts.values())) == 1, f"{profile}: {counts}"
+
+
+def test_labelled_shapes_label_every_frame_and_switch_colour_mid_clip():
+    frames, colours, centres = datasets.labelled_shapes(40, frames=12, size=32, seed=3, switch_share=0.5)
+    assert frames.shape == (40, 12, 32, 32, 3) and colours.shape == (40, 12) and centres.shape == (40, 12, 2)
+    switches = (np.diff(colours, axis=1) != 0).sum(1)
+    assert set(switches.tolist()) <= {0, 1} and 5 < switches.sum() < 35  # about half switch, once
+    # the readers give back the labels from the pixels
+    np.testing.assert_array_equal(datasets.shape_colour(frames), colours)
+    assert np.abs(datasets.shape_centre(frames) - centres).max() < 0.15  # a triangle's centroid is off its box centre
+    again, _, _ = datasets.labelled_shapes(40, frames=12, size=32, seed=3, switch_share=0.5)
+    np.testing.assert_array_equal(frames, again)
+
+
+def test_shape_colour_reads_none_on_an_empty_frame_and_ignores_speckle():
+    empty = np.full((2, 16, 16, 3), (20, 20, 28), np.uint8)
+    assert (datasets.shape_colour(empty) == -1).all()
+    assert np.isnan(datasets.shape_centre(empty)).all()
+    rng = np.random.default_rng(0)
+    noisy = empty.astype(int) + rng.integers(-30, 30, empty.shape)
+    noisy[:, 4:10, 4:10] = datasets.LABEL_COLOURS["blue"]
+    assert (datasets.shape_colour(np.clip(noisy, 0, 255).astype(np.uint8)) == 2).all()
+
+
+def test_the_held_out_shapes_are_fixed_and_no_config_trains_on_them():
+    a = datasets.shapes_test_set(3, frames=4, size=32)
+    b = datasets.shapes_test_set(3, frames=4, size=32)
+    np.testing.assert_array_equal(a[0], b[0])
+    train, _, _ = datasets.labelled_shapes(3, frames=4, size=32, seed=0)
+    assert not np.array_equal(a[0], train)
