@@ -10,7 +10,9 @@ share:
     accelerate launch --multi_gpu --num_processes 2 -m helpers.video_diffusion train --config base.yaml
 
 (`accelerate launch --multi_gpu` starts one process per GPU; with `--device cpu` the same command
-runs its processes on the CPU, which is how the course's tests try it.) A config is a YAML file; `SCHEMA` below documents every key, and `load_config` refuses a file
+runs its processes on the CPU, which is how the course's tests try it.)
+
+A config is a YAML file; `SCHEMA` below documents every key, and `load_config` refuses a file
 with a missing, unknown or ill-typed key in one line. Training runs under Hugging Face
 Accelerate: the same command trains on one CPU, one GPU or several processes.
 """
@@ -773,11 +775,19 @@ def checkpoint_path(config: dict[str, Any]) -> Path:
 
 
 def _model_keys(config: dict[str, Any]) -> dict[str, Any]:
-    """The config keys a checkpoint depends on (changing one needs a fresh training run)."""
-    flat = _flatten(config)
-    return {
-        k: v for k, v in flat.items() if k.split(".")[0] in ("kind", "model", "labels", "diffusion") or k == "data.size"
-    }
+    """The config keys a checkpoint depends on: all but the step counts, the names and the
+    sampling settings. Changing one of them needs a fresh training run."""
+    free = {"name", "output_dir", "upsampler", "training.steps", "training.checkpoint_every"}
+    return {k: v for k, v in _flatten(config).items() if k not in free and not k.startswith("sampling.")}
+
+
+def _check_same_run(state: dict[str, Any], config: dict[str, Any], path: Path) -> None:
+    changed = sorted(k for k, v in _model_keys(config).items() if state["model_keys"].get(k) != v)
+    if changed:
+        raise BadInputError(
+            f"{path}: was trained with other values of {', '.join(changed)}; "
+            "use another output_dir, or delete the checkpoint to start over"
+        )
 
 
 def train(
@@ -820,9 +830,8 @@ def train(
     state = load_checkpoint(path)
     if state is not None and not resume:
         raise BadInputError(f"{path}: a checkpoint exists; pass --resume to continue it, or delete it to start over")
-    if state is not None and state["model_keys"] != _model_keys(config):
-        changed = sorted(k for k, v in _model_keys(config).items() if state["model_keys"].get(k) != v)
-        raise BadInputError(f"{path}: was trained with other values of {', '.join(changed)}; delete it to start over")
+    if state is not None:
+        _check_same_run(state, config, path)
     if state is not None and state["step"] > train_cfg["steps"]:
         raise BadInputError(f"{path}: holds {state['step']} steps, more than training.steps={train_cfg['steps']}")
     data = training_clips(config)
@@ -914,9 +923,7 @@ def load_model(config: dict[str, Any], device: str = "cpu", ema: bool = True):
         raise BadInputError(
             f"{path}: no checkpoint; train first (python -m helpers.video_diffusion train --config ...)"
         )
-    if state["model_keys"] != _model_keys(config):
-        changed = sorted(k for k, v in _model_keys(config).items() if state["model_keys"].get(k) != v)
-        raise BadInputError(f"{path}: was trained with other values of {', '.join(changed)} than the config gives")
+    _check_same_run(state, config, path)
     model = build_model(config)
     model.load_state_dict(state["model"])
     if ema:

@@ -187,8 +187,13 @@ config_answers = {
     "sampling.steps": DDIM_STEPS,
     "sampling.guidance_scale": GUIDANCE,
 }
+# the checkpoint folder is named by every setting but the step count: raising BASE_STEPS
+# continues a finished run, changing anything else (SEED, WIDTH, ...) trains a new one
+base_key = runtime.settings_key(
+    {k: v for k, v in config_answers.items() if k != "training.steps"}
+)
 base_config = vd.create_config(
-    {"name": "base", "output_dir": str(OUT / "base"), **config_answers}
+    {"name": "base", "output_dir": str(OUT / f"base-{base_key}"), **config_answers}
 )
 train_data = vd.training_clips(base_config)
 print(
@@ -460,7 +465,7 @@ claims.say(
 # - its input is the noisy high-resolution clip **and** the low-resolution clip upscaled with
 #   bicubic interpolation, side by side as channels; it learns the *residual*, what bicubic
 #   interpolation misses;
-# - a **mapping network** (four layers, as StyleGAN's) turns each frame's embedding (the noise
+# - a **mapping network** (four layers; StyleGAN's has eight) turns each frame's embedding (the noise
 #   level, plus labels when it has them) into a style vector $w$, and every block normalises its
 #   features per frame and channel and then scales and shifts them by amounts computed from $w$:
 #   adaptive instance normalisation,
@@ -473,11 +478,23 @@ claims.say(
 show_code(vd.modules()["AdaIN"], vd.low_resolution)
 
 # %%
+upsampler_key = runtime.settings_key(
+    {
+        "seed": SEED,
+        "sizes": (SIZE, HIGH_SIZE),
+        "frames": (FRAMES, SKIP),
+        "width": UPSAMPLER_WIDTH,
+        "patch": UPSAMPLER_PATCH,
+        "batch": BATCH_SIZE,
+        "lr": LEARNING_RATE,
+        "sequences": SHAPE_SEQUENCES,
+    }
+)
 upsampler_config = vd.create_config(
     {
         "kind": "upsampler",
         "name": "upsampler",
-        "output_dir": str(OUT / "upsampler"),
+        "output_dir": str(OUT / f"upsampler-{upsampler_key}"),
         "data.source": "mixed",
         "data.size": HIGH_SIZE,
         "data.low_size": SIZE,

@@ -226,9 +226,14 @@ def test_training_resumes_exactly_where_it_stopped(tmp_path):
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
     again = vd.train(interrupted, "cpu", resume=True, show_progress=False)
     assert again.steps_run == 0
-    changed = tiny(tmp_path / "b", **{"model.width": 16})
-    with pytest.raises(BadInputError, match="model.width"):
-        vd.train(changed, "cpu", resume=True, show_progress=False)
+    for key, value in (("model.width", 16), ("training.seed", 5), ("data.skip", 0)):
+        changed = tiny(tmp_path / "b", **{key: value})
+        with pytest.raises(BadInputError, match=f"other values of {key}"):
+            vd.train(changed, "cpu", resume=True, show_progress=False)
+        with pytest.raises(BadInputError, match=f"other values of {key}"):
+            vd.load_model(changed)
+    more = tiny(tmp_path / "b", **{"training.steps": 6, "sampling.steps": 9})  # only more steps: continues
+    assert vd.train(more, "cpu", resume=True, show_progress=False).steps_run == 2
 
 
 def test_sampling_is_seeded_and_guidance_needs_labels(tmp_path):
