@@ -141,7 +141,7 @@ SCHEMA: dict[str, Key] = {
     "diffusion.data_std": Key(
         float,
         0.5,
-        "spread of the clean clips in [-1, 1] (the upsampler's residuals: about 0.1); sets the skip scale",
+        "spread of the clean clips in [-1, 1] (the upsampler's residuals: a few hundredths); sets the skip scale",
         lambda v: None if v > 0 else "must be above 0",
     ),
     "training.steps": Key(int, 1000, "optimiser steps", _at_least(1)),
@@ -468,8 +468,8 @@ def _torch_modules():
 
     class ResBlock(nn.Module):
         """Factorised space-time residual block: a 2D convolution on every frame, the frame's
-        embedding added (or its AdaIN style applied), a second 2D convolution, then a 1D
-        convolution across time."""
+        embedding added (and in the upsampler, every normalisation is AdaIN with the frame's
+        style), a second 2D convolution, then a 1D convolution across time."""
 
         def __init__(self, cin: int, cout: int, emb_dim: int, adain: bool):
             super().__init__()
@@ -713,7 +713,8 @@ def target_of(noise_scheduler, clean, noise, timesteps):
 
 
 def diffusion_loss(model, noise_scheduler, batch: dict[str, Any], generator, drop_prob: float):
-    """One DDPM training loss: noise every clip to a random level, predict the noise (or v)."""
+    """One DDPM training loss: noise every clip to a random level and predict the target that
+    diffusion.prediction names (the clean clip, the noise or v)."""
     import torch
     import torch.nn.functional as F
 

@@ -153,15 +153,16 @@ def show_code(*objects) -> None:
 # ```{glue:figure} label_control
 # :figwidth: 100%
 #
-# Clips sampled from the same noise with different per-frame labels: each row is one clip
-# (frames left to right), made by the model trained further down this page.
+# Clips sampled from the same noise with different per-frame colour labels and the same
+# position path: each row is one clip (frames left to right, counted from 0), made by the
+# model trained further down this page.
 # ```
 #
 # ## The data: clips of X frames with M skipped, and a label on every frame
 #
 # The source project loaded N consecutive frames of a video and kept X of them, skipping M
 # frames between two kept ones: a clip then spans $(X-1)(M+1)+1$ frames of the video, so a
-# model that makes X frames covers M+1 times as much time. Here X = `FRAMES` and M = `SKIP`.
+# model that makes X frames covers about M+1 times as much time. Here X = `FRAMES` and M = `SKIP`.
 #
 # The training videos are bouncing shapes. Every frame has two labels: a **class**, the shape's
 # colour (red, green, blue or yellow), and a **vector**, the shape's centre $(x, y)$ scaled to
@@ -198,7 +199,7 @@ base_config = vd.create_config(
 train_data = vd.training_clips(base_config)
 print(
     f"{len(train_data['clips'])} training clips of {FRAMES} frames at {SIZE} px, "
-    f"each spanning {span} frames of its sequence (every {SKIP + 1}th kept)"
+    f"each spanning {span} frames of its sequence (one kept, then {SKIP} skipped)"
 )
 example = (
     0
@@ -211,7 +212,7 @@ labels_text = [
         train_data["classes"][example], train_data["vectors"][example], strict=True
     )
 ]
-viz.show_frames(
+_ = viz.show_frames(
     train_data["clips"][example],
     titles=labels_text,
     suptitle="one training clip and its per-frame labels",
@@ -229,8 +230,8 @@ viz.show_frames(
 #
 # $$\mathcal{L} = \mathbb{E}_{x_0, t, \epsilon}\,\big\|x_0 - \hat x_\theta(x_t, t, c)\big\|^2 .$$
 #
-# Sampling runs the process backwards from pure noise. DDPM takes a small random step per
-# noise level; DDIM {cite}`song2021ddim` takes large deterministic steps, so far fewer network
+# Sampling runs the process backwards from pure noise. DDPM takes small random steps (one per
+# noise level in the original, `DDPM_STEPS` of the levels here); DDIM {cite}`song2021ddim` takes large deterministic steps, so far fewer network
 # calls make a clip. Both samplers come from diffusers, and one trained network serves both.
 #
 # **Classifier-free guidance** {cite}`ho2021cfg`. During training the labels of a share of the clips
@@ -248,7 +249,8 @@ viz.show_frames(
 # all frames with a learned bias for each distance between frames (relative positions, so the
 # network does not care where in the clip a frame sits). The temporal parts start at zero: a
 # fresh network is an image model applied frame by frame, and training learns how frames
-# relate. Every frame carries its own embedding: the noise level plus that frame's labels.
+# relate (almost: group normalisation pools its statistics over all frames of a clip). Every
+# frame carries its own embedding: the noise level plus that frame's labels.
 
 # %%
 show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
@@ -453,14 +455,16 @@ claims.say(
     f"{rates['ddpm']['frames per second']:.2f} with {DDPM_STEPS}: {speedup:.1f} times "
     + ("faster" if speedup >= 1 else "slower")
     + f". {rates['ddim']['frames showing green']:.0%} of the DDIM frames and "
-    f"{rates['ddpm']['frames showing green']:.0%} of the DDPM frames show the asked colour."
+    f"{rates['ddpm']['frames showing green']:.0%} of the DDPM frames show the asked colour "
+    f"({LABEL_SAMPLES * FRAMES} frames each: a small sample)."
 )
 
 # %% [markdown]
 # ## The upsampler: a second diffusion model, styled through AdaIN
 #
 # The upsampler makes a `HIGH_SIZE`-pixel clip from a `SIZE`-pixel one. It is the same U-Net
-# with two changes:
+# code, configured without temporal attention, with `UPSAMPLER_PATCH`-pixel patches and with
+# `diffusion.data_std` set for its small targets, and with two changes:
 #
 # - its input is the noisy high-resolution clip **and** the low-resolution clip upscaled with
 #   bicubic interpolation, side by side as channels; it learns the *residual*, what bicubic
@@ -517,6 +521,15 @@ upsampler_run = vd.train(vd.load_config(upsampler_path), device, resume=True)
 upsampler = vd.load_model(upsampler_config, device)
 print(
     f"upsampler: {upsampler_run.parameters:,} parameters, {upsampler_run.seconds:.0f} s of training in all"
+)
+up_data = vd.training_clips(upsampler_config)
+every = max(1, len(up_data["clips"]) // 64)
+residual = vd.prepare_batch(
+    upsampler_config, up_data, np.arange(0, len(up_data["clips"]), every), "cpu"
+)["clips"]
+print(
+    f"the residual over bicubic in {len(residual)} training clips spreads by {float(residual.std()):.3f} "
+    f"(diffusion.data_std is {upsampler_config['diffusion']['data_std']})"
 )
 
 # %% [markdown]
@@ -592,12 +605,15 @@ for title, frames_by in (("held-out shapes", shape_frames), ("held-out shot", re
         for name in ("bicubic", "AdaIN upsampler", "truth")
     ]
     viz.show_frames([np.concatenate(strip)], titles=[title], size=8)
+    plt.show()
 
 # %% [markdown]
 # How many denoising steps should the upsampler take? More steps let it draw finer detail of
-# its own, which PSNR, a per-pixel distance to the one true frame, punishes when the detail is
-# not exactly where the truth has it: the perception-distortion trade-off. The same held-out
-# shapes, three step counts:
+# its own, which PSNR, a per-pixel distance to the one true frame, can punish when the detail
+# is not exactly where the truth has it: the perception-distortion trade-off. *Sharpness* here
+# is the mean variance of the Laplacian of the grey frames (0..255 scale): it counts every
+# edge, true or invented, so read it next to the pictures above. The same held-out shapes,
+# three step counts:
 
 # %%
 truth_shapes = vd.to_tensor(test_shapes)
@@ -656,9 +672,17 @@ sharp_word = claims.compare(
     lower="less sharp",
     same="as sharp",
 )
+shape_ssim_word = claims.compare(
+    up_shapes["ssim"],
+    bicubic_shapes["ssim"],
+    higher="higher",
+    lower="lower",
+    same="the same",
+)
 claims.say(
     f"On the held-out shapes the upsampler {verb} bicubic {margin} ({up_shapes['psnr']:.2f} against "
-    f"{bicubic_shapes['psnr']:.2f} dB). On the held-out shots it {real_verb} bicubic {real_margin} "
+    f"{bicubic_shapes['psnr']:.2f} dB), with {shape_ssim_word} SSIM ({up_shapes['ssim']:.3f} against "
+    f"{bicubic_shapes['ssim']:.3f}). On the held-out shots it {real_verb} bicubic {real_margin} "
     f"({up_real['psnr']:.2f} against {bicubic_real['psnr']:.2f} dB), with {ssim_word} SSIM "
     f"({up_real['ssim']:.3f} against {bicubic_real['ssim']:.3f}), and its frames are {sharp_word} "
     f"than bicubic's (sharpness {up_real['sharpness']:.4f} against {bicubic_real['sharpness']:.4f}; "
@@ -675,7 +699,8 @@ if PROFILE != "smoke":
 #
 # Everything above is what `python -m helpers.video_diffusion` does outside a notebook. Here it
 # generates two clips from the chapter's base model with a label switch, and applies the
-# upsampler because the config names it. The same seed gives the same GIF bytes.
+# upsampler because the config names it. It writes a GIF and an MP4 per clip; the GIFs are
+# shown below. (The course's tests check that the same seed gives the same GIF bytes.)
 
 # %%
 cli_config = dict(base_config, upsampler=str(upsampler_path))
@@ -748,7 +773,7 @@ for sampler in ("ddim", "ddpm"):
         parameters=base_run.parameters,
         training_seconds=base_run.seconds,
         generation_fps=rates[sampler]["frames per second"],
-        metrics={
+        metrics={  # asked_colour_shown: green on every frame, seed SEED + 1, as in the sampler table
             **(label_metrics if sampler == "ddim" else {}),
             "asked_colour_shown": rates[sampler]["frames showing green"],
         },
