@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .datasets import LABEL_COLOURS
 from .errors import BadInputError, CourseError
 
 KINDS = ("base", "upsampler")
@@ -273,7 +274,7 @@ def _check_together(flat: dict[str, Any], source: str) -> None:
             raise BadInputError(f"{source}: upsampler is a base-model key; an upsampler config cannot name one")
 
 
-SHAPE_COLOURS = ("red", "green", "blue", "yellow")  # class ids 0..3, as datasets.LABEL_COLOURS
+SHAPE_COLOURS = tuple(LABEL_COLOURS)  # the shapes' class ids 0..3 name these colours
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -413,9 +414,8 @@ def low_resolution(clips, low_size: int):
     n, c, t, h, w = clips.shape
     flat = clips.transpose(1, 2).reshape(n * t, c, h, w)
     low = F.interpolate(flat, size=(low_size, low_size), mode="area")
-    up = F.interpolate(low, size=(h, w), mode="bicubic", align_corners=False).clamp(-1, 1)
     low = low.reshape(n, t, c, low_size, low_size).transpose(1, 2)
-    return low, up.reshape(n, t, c, h, w).transpose(1, 2)
+    return low, bicubic(low, h)
 
 
 def bicubic(low, size: int):
@@ -724,9 +724,7 @@ def diffusion_loss(model, noise_scheduler, batch: dict[str, Any], generator, dro
     noise = torch.randn(clean.shape, generator=generator).to(device)
     timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (n,), generator=generator).to(device)
     drop = (torch.rand(n, generator=generator) < drop_prob).to(device)
-    low = None
-    if "low" in batch:  # upsampler: the clean clip is the residual over bicubic
-        low = batch["low"]
+    low = batch.get("low")  # upsampler: its bicubic input (the clean clip is the residual over it)
     noisy = noise_scheduler.add_noise(clean, noise, timesteps)
     prediction = model(noisy, timesteps, batch.get("classes"), batch.get("vectors"), low=low, drop=drop)
     return F.mse_loss(prediction.float(), target_of(noise_scheduler, clean, noise, timesteps).float())
