@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,102 @@ def load_autoencoder(weights: str = "auto", device: str = "cpu", sample_size: in
 def downsampling(model) -> int:
     """How many times smaller the latents are than the image (8 for Stable Diffusion's VAE)."""
     return 2 ** (len(model.config.block_out_channels) - 1)
+
+
+@dataclass
+class CourseAutoencoder:
+    """The course's image autoencoder, fine-tuned on the training shots and frozen.
+
+    encode/decode work on batches of frames in [-1, 1] (N, 3, H, W) and on scaled latents
+    (N, C, H/f, W/f); decode returns float frames in [0, 1] on the CPU, channels first.
+    """
+
+    model: Any
+    plan: dict[str, str]
+    label: str  # what to print next to every output made through it
+    fit: Any  # helpers.training.FitResult of the fine-tuning (all sessions)
+    checkpoint: Path
+    device: str
+
+    @property
+    def scale(self) -> float:
+        return float(getattr(self.model.config, "scaling_factor", 1.0))
+
+    @property
+    def shrink(self) -> int:
+        return downsampling(self.model)
+
+    def encode(self, images, batch: int = 64):
+        import torch
+
+        with torch.no_grad():
+            parts = [self.model.encode(b.to(self.device)).latent_dist.mean for b in images.split(batch)]
+        return torch.cat(parts) * self.scale
+
+    def decode(self, latents, batch: int = 64):
+        import torch
+
+        with torch.no_grad():
+            parts = [self.model.decode(z.to(self.device) / self.scale).sample for z in latents.split(batch)]
+        return ((torch.cat(parts).float().clamp(-1, 1) + 1) / 2).cpu()
+
+
+def course_autoencoder(
+    weights: str = "auto",
+    size: int = 64,
+    steps: int = 150,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_size: int = 8,
+) -> CourseAutoencoder:
+    """Stable Diffusion's autoencoder fine-tuned `steps` steps on the course's training shots at
+    `size` pixels (chapter 04 explains it), trained once and cached under build/autoencoder/.
+
+    Chapters 04, 05 and 07 call this with their own settings; equal settings (step count
+    included) share one training run, and an interrupted run resumes from its checkpoint.
+    Offline (`weights` 'tiny', or 'auto' with no hub) the same class is built small and trained
+    from random weights; `label` says so.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from . import datasets, training
+    from .runtime import build_dir, settings_key
+
+    model, plan = load_autoencoder(weights, device, sample_size=size)
+    label = (
+        plan["label"]
+        if plan["kind"] != "tiny"
+        else f"{plan['label']} (a small AutoencoderKL trained here from random weights)"
+    )
+    frames, units = datasets.course_frames(size)
+    images = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1  # [-1, 1], as SD expects
+    train_positions = datasets.positions_of(units, datasets.course_split(units)["train"])
+
+    def batch_fn(generator: torch.Generator):
+        pick = train_positions[torch.randint(0, len(train_positions), (batch_size,), generator=generator).numpy()]
+        return images[pick].to(device)
+
+    def loss_fn(net, batch, step):
+        posterior = net.encode(batch).latent_dist
+        reconstruction = net.decode(posterior.sample()).sample
+        mse = F.mse_loss(reconstruction.float(), batch)
+        return mse + 1e-6 * posterior.kl().mean(), {"mse": mse.item()}
+
+    key = settings_key({"weights": plan["id"], "size": size, "steps": steps, "seed": seed, "batch": batch_size})
+    checkpoint = build_dir("autoencoder") / f"autoencoder-{key}.pt"
+    run = training.fit(
+        model,
+        torch.optim.Adam(model.parameters(), 1e-4 if plan["kind"] != "tiny" else 1e-3),
+        batch_fn,
+        loss_fn,
+        steps,
+        checkpoint,
+        seed=seed,
+        every=100,
+        device=device,
+        desc="fine-tuning the course autoencoder",
+    )
+    model.requires_grad_(False).eval()
+    return CourseAutoencoder(model, plan, label, run, checkpoint, device)

@@ -741,18 +741,21 @@ for name, (_, scores, drift_table) in protocol.items():
 # fine-tuned VAE with diffusers' `from_pretrained`. Offline, the same class is built from a
 # small local configuration with random weights and trained here from scratch; every result
 # from it is labelled.
+#
+# The fine-tuning is the autoencoder's own objective: the squared error of the reconstruction
+# plus a very small weight on the KL term of its latent distribution, with Adam, on random
+# training frames. It lives in `pretrained.course_autoencoder`, which trains once, caches the
+# weights under `build/autoencoder/` and returns them, so chapters 05 and 07 draw with this very
+# autoencoder instead of each training their own.
 
 # %%
-autoencoder, plan = pretrained.load_autoencoder(
-    AUTOENCODER_WEIGHTS, device, sample_size=FRAME_SIZE
+course_ae = pretrained.course_autoencoder(
+    AUTOENCODER_WEIGHTS, FRAME_SIZE, AUTOENCODER_STEPS, seed=SEED, device=device
 )
-WEIGHTS_LABEL = (
-    plan["label"]
-    if plan["kind"] != "tiny"
-    else f"{plan['label']} (a small AutoencoderKL trained here from random weights)"
-)
+autoencoder, plan, WEIGHTS_LABEL = course_ae.model, course_ae.plan, course_ae.label
+autoencoder_run = course_ae.fit
 print("autoencoder:", WEIGHTS_LABEL, "|", plan["reason"])
-shrink = pretrained.downsampling(autoencoder)
+shrink = course_ae.shrink
 claims.say(
     f"This run's autoencoder has {parameter_count(autoencoder):,} parameters and makes latents "
     f"{shrink} times smaller than the frame on each side: {FRAME_SIZE}x{FRAME_SIZE} frames "
@@ -770,57 +773,8 @@ split = datasets.course_split(clip_units)  # the course's held-out shots, whatev
 images = (
     torch.from_numpy(clip_frames).permute(0, 3, 1, 2).float() / 127.5 - 1
 )  # [-1, 1], as SD expects
-train_positions = datasets.positions_of(clip_units, split["train"])
-
-
-def autoencoder_batch(generator: torch.Generator):
-    pick = train_positions[
-        torch.randint(0, len(train_positions), (8,), generator=generator).numpy()
-    ]
-    return images[pick].to(device)
-
-
-def autoencoder_loss(model, batch, step):
-    posterior = model.encode(batch).latent_dist
-    reconstruction = model.decode(posterior.sample()).sample
-    mse = F.mse_loss(reconstruction.float(), batch)
-    kl = posterior.kl().mean()
-    return mse + 1e-6 * kl, {"mse": mse.item()}
-
-
 ae_settings = {"weights": results.slug(plan["id"]), "size": FRAME_SIZE, "seed": SEED}
-autoencoder_run = training.fit(
-    autoencoder,
-    torch.optim.Adam(autoencoder.parameters(), 1e-4 if plan["kind"] != "tiny" else 1e-3),
-    autoencoder_batch,
-    autoencoder_loss,
-    AUTOENCODER_STEPS,
-    checkpoint_path("autoencoder", **ae_settings),
-    seed=SEED,
-    every=100,
-    device=device,
-    desc="fine-tuning the autoencoder",
-)
-autoencoder.requires_grad_(False)
-scale = getattr(autoencoder.config, "scaling_factor", 1.0)
-
-
-@torch.no_grad()
-def encode(batch: torch.Tensor) -> torch.Tensor:
-    return (
-        torch.cat(
-            [autoencoder.encode(b.to(device)).latent_dist.mean for b in batch.split(64)]
-        )
-        * scale
-    )
-
-
-@torch.no_grad()
-def decode(latents: torch.Tensor) -> torch.Tensor:
-    out = torch.cat([autoencoder.decode(z / scale).sample for z in latents.split(64)])
-    return ((out.float().clamp(-1, 1) + 1) / 2).cpu()
-
-
+encode, decode = course_ae.encode, course_ae.decode
 latents = encode(images)
 print(f"latents of all {len(images)} frames: {tuple(latents.shape)}")
 

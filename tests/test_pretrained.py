@@ -40,3 +40,21 @@ def test_weights_plan_is_honest_offline(monkeypatch, tmp_path):
     }
     with pytest.raises(BadInputError):
         pretrained.plan_weights("nonsense", "org/model")
+
+
+def test_course_autoencoder_trains_once_and_is_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path))
+    first = pretrained.course_autoencoder("tiny", 32, 3, seed=0)
+    assert first.fit.steps_run == 3 and first.checkpoint.parent == tmp_path / "autoencoder"
+    assert "trained here" in first.label and pretrained.TINY_LABEL in first.label
+    again = pretrained.course_autoencoder("tiny", 32, 3, seed=0)
+    assert again.fit.steps_run == 0 and again.fit.resumed_from == 3  # loaded, not retrained
+    for a, b in zip(first.model.parameters(), again.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    other = pretrained.course_autoencoder("tiny", 32, 3, seed=1)
+    assert other.checkpoint != first.checkpoint
+    frames = torch.rand(2, 3, 32, 32) * 2 - 1
+    latents = first.encode(frames)
+    assert latents.shape == (2, 4, 8, 8) and not latents.requires_grad
+    decoded = first.decode(latents)
+    assert decoded.shape == (2, 3, 32, 32) and 0 <= decoded.min() and decoded.max() <= 1
