@@ -155,6 +155,17 @@ def course_autoencoder(
     from random weights; `label` says so.
     """
     import torch
+
+    # the weights must not depend on which chapter trains them first: seed the model's
+    # initialisation and the training's own noise from `seed` alone, and give the caller's random
+    # state back untouched (forked), whether the run trains or loads its checkpoint
+    with torch.random.fork_rng(devices=[] if device == "cpu" else None):
+        torch.manual_seed(seed)
+        return _train_course_autoencoder(weights, size, steps, seed, device, batch_size)
+
+
+def _train_course_autoencoder(weights: str, size: int, steps: int, seed: int, device: str, batch_size: int):
+    import torch
     import torch.nn.functional as F
 
     from . import datasets, training
@@ -180,7 +191,8 @@ def course_autoencoder(
         mse = F.mse_loss(reconstruction.float(), batch)
         return mse + 1e-6 * posterior.kl().mean(), {"mse": mse.item()}
 
-    key = settings_key({"weights": plan["id"], "size": size, "steps": steps, "seed": seed, "batch": batch_size})
+    settings = {"weights": plan["id"], "size": size, "steps": steps, "seed": seed, "batch": batch_size, "format": 2}
+    key = settings_key(settings)
     checkpoint = build_dir("autoencoder") / f"autoencoder-{key}.pt"
     run = training.fit(
         model,

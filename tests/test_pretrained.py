@@ -58,3 +58,15 @@ def test_course_autoencoder_trains_once_and_is_reused(tmp_path, monkeypatch):
     assert latents.shape == (2, 4, 8, 8) and not latents.requires_grad
     decoded = first.decode(latents)
     assert decoded.shape == (2, 3, 32, 32) and 0 <= decoded.min() and decoded.max() <= 1
+
+
+def test_course_autoencoder_weights_do_not_depend_on_the_callers_random_state(tmp_path, monkeypatch):
+    trained = []
+    for folder, caller_seed in (("a", 1), ("b", 2)):
+        monkeypatch.setenv("COURSE_BUILD", str(tmp_path / folder))
+        torch.manual_seed(caller_seed)
+        before = torch.get_rng_state()
+        trained.append(pretrained.course_autoencoder("tiny", 32, 2, seed=0))
+        assert torch.equal(torch.get_rng_state(), before)  # the chapter's own randomness is untouched
+    for a, b in zip(trained[0].model.parameters(), trained[1].model.parameters(), strict=True):
+        assert torch.equal(a, b)
