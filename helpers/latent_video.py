@@ -23,7 +23,6 @@ guidance, and an optional structure-detail level (Gen-1's structure fidelity `t_
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -311,21 +310,6 @@ def training_step_memory(model: nn.Module, step: Callable[[], torch.Tensor], dev
     model.zero_grad(set_to_none=True)
     activations = sum(seen.values())
     return {"activations MiB": activations / 2**20, "peak MiB": (activations + 4 * params) / 2**20}
-
-
-def seconds_per_call(fn: Callable[[], Any], repeats: int = 3, device: str = "cpu") -> float:
-    """Median wall time of fn() after one warm-up call (synchronising CUDA around each)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 # --- clips, structure and content -------------------------------------------------------------
