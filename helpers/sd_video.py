@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInputError, CourseError
-from .pretrained import TINY_LABEL, plan_weights
+from .pretrained import plan_weights
 
 SD_HUB_ID = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
@@ -211,8 +211,10 @@ def _tiny_base(plan: dict[str, str], settings: dict[str, Any], device: str) -> B
     unet.requires_grad_(False).eval()
     label = (
         "tiny offline weights trained here: checks the pipeline, not the quality (a small UNet of "
-        f"Stable Diffusion's class trained {settings['unet_steps']} steps as a denoiser on the course's "
-        "training shots, with the course autoencoder" + (f"; {TINY_LABEL}" if ae.plan["kind"] == "tiny" else "") + ")"
+        f"Stable Diffusion's class trained {settings['unet_steps']} steps as a denoiser on the "
+        "course's training shots, with the course autoencoder"
+        + (", itself trained here from random weights" if ae.plan["kind"] == "tiny" else "")
+        + ")"
     )
     return Base(build_pipeline(vae, unet), prompt, plan, label, settings, run, device)
 
@@ -373,7 +375,14 @@ def load_lora(folder: str | Path, base: Base):
             vae = copy.deepcopy(vae)
             vae.decoder.load_state_dict(load_file(folder / "vae_decoder.safetensors"))
         pipe = build_pipeline(vae, unet, kind)
-        pipe.load_lora_weights(folder)
+        from diffusers.utils import logging as diffusers_logging
+
+        level = diffusers_logging.get_verbosity()
+        diffusers_logging.set_verbosity_error()  # it warns that there is no text encoder to load into
+        try:
+            pipe.load_lora_weights(folder)
+        finally:
+            diffusers_logging.set_verbosity(level)
     except (OSError, RuntimeError, ValueError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInputError(f"{folder}: cannot load this LoRA ({first})") from None

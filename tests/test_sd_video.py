@@ -145,6 +145,7 @@ def test_continue_command(base, lora, bikes_path, tmp_path, capsys):
     import imageio.v3 as iio
 
     assert iio.imread(out, index=None).shape[0] == 3  # the last real frame, then 2 made ones
+    assert "No LoRA keys" not in capsys.readouterr().err  # diffusers' warning about the absent text encoder
     for args, message in (
         (["-n", "0"], "-n 0"),
         (["--lora", str(tmp_path / "nope")], "no such LoRA folder"),
