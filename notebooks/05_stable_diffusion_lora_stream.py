@@ -865,6 +865,7 @@ for name, row in stream_table.iterrows():
             "ssim": row["SSIM to next frame"],
             "psnr_to_50_step": row["PSNR to 50-step output"],
             "latency_ms": row["latency (ms)"],
+            "fps_vs_50_step": row["frames/s"] / slow["frames/s"],
         },
         notes=name,
     )
