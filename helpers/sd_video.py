@@ -575,9 +575,10 @@ def continue_video(
     video: str | Path, lora: str | Path, n: int, out: str | Path, *, device: str = "auto", seed: int = 0
 ) -> Path:
     """Continue `video` by `n` frames with a trained LoRA, from its last frame; write a GIF or MP4."""
+    from .errors import VideoError
     from .rollout import rollout
     from .runtime import atomic_path, select_device
-    from .video import read_frames, write_gif, write_mp4
+    from .video import probe, read_frames, write_gif, write_mp4
 
     if not isinstance(n, int) or n < 1:
         raise BadInputError(f"-n {n!r}: give 1 or more frames to make")
@@ -587,7 +588,12 @@ def continue_video(
     info = read_lora_info(lora)
     device = select_device(device)
     size = int(info["base"]["size"])
-    clip = read_frames(video, size=size)  # one-line errors for a missing or damaged video
+    info_video = probe(video)  # one-line errors for a missing or damaged video
+    # only the end is needed: decode the last two seconds, not a whole long video
+    try:
+        clip = read_frames(video, size=size, start=max(0.0, (info_video.duration or 0.0) - 2.0))
+    except VideoError:  # a container whose stated duration overshoots its frames: read it all
+        clip = read_frames(video, size=size)
     base = load_base(**{**info["base"], "device": device})
     pipe, info = load_lora(lora, base)
     made = rollout(
