@@ -281,6 +281,27 @@ def unit_runs(units: np.ndarray, chosen: Sequence[Any] | None = None) -> dict[An
     return {name: np.flatnonzero(units == name) for name in names}
 
 
+def clip_span(frames: int, skip: int) -> int:
+    """Source frames one clip covers: `frames` kept frames with `skip` left out between each."""
+    return (frames - 1) * (skip + 1) + 1
+
+
+def clip_windows(runs: dict[Any, np.ndarray], length: int, skip: int = 0, stride: int = 1) -> np.ndarray:
+    """(N, length) frame positions: every window of `length` frames with `skip` frames left out
+    between two kept ones, starting every `stride` frames, inside one shot each (never across a cut)."""
+    if length < 1 or skip < 0 or stride < 1:
+        raise BadInputError(f"length {length}, skip {skip}, stride {stride}: need length >= 1, skip >= 0, stride >= 1")
+    span = clip_span(length, skip)
+    windows = [
+        positions[start : start + span : skip + 1]
+        for positions in runs.values()
+        for start in range(0, len(positions) - span + 1, stride)
+    ]
+    if not windows:
+        raise BadInputError(f"no shot is {span} frames long ({length} frames, {skip} skipped between them)")
+    return np.stack(windows)
+
+
 # --- Moving MNIST ---------------------------------------------------------------------------
 
 TEST_SHARE = 0.2  # of each digit class's images, the last 20% make test sequences

@@ -7,6 +7,9 @@ hunt. Chapter 01 shows these errors in action.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+
 
 class CourseError(Exception):
     """Base class: catch this to handle every error the helpers raise on purpose."""
@@ -46,3 +49,17 @@ class ParameterError(BadInputError):
 
     def _render_traceback_(self) -> list[str]:
         return [f"{type(self).__name__}: {self}"]
+
+
+def run_command(work: Callable[[], None], interrupted: str = "nothing was written") -> int:
+    """A command-line tool's exit code for `work`: 0 when it finishes; a CourseError printed as one
+    `error: ...` line on stderr, exit 2; Ctrl-C as `error: interrupted; <interrupted>`, exit 130."""
+    try:
+        work()
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"error: interrupted; {interrupted}", file=sys.stderr)
+        return 130
+    return 0

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import BadInputError, CourseError, OutputExistsError, ParameterError, VideoError
+from .errors import BadInputError, OutputExistsError, ParameterError, VideoError, run_command
 from .parameters import integer, number, positive, show
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -342,7 +342,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def work() -> None:
         meta = extract(
             args.video,
             args.out,
@@ -357,14 +358,9 @@ def main(argv: list[str] | None = None) -> int:
             overwrite=args.overwrite,
             progress=not args.quiet,
         )
-    except CourseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    print(f"wrote {meta['count']} frames to {args.out} (see {Path(args.out) / 'frames.json'})")
-    return 0
+        print(f"wrote {meta['count']} frames to {args.out} (see {Path(args.out) / 'frames.json'})")
+
+    return run_command(work)
 
 
 if __name__ == "__main__":

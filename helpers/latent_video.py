@@ -26,7 +26,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -312,23 +311,7 @@ def training_step_memory(model: nn.Module, step: Callable[[], torch.Tensor], dev
     return {"activations MiB": activations / 2**20, "peak MiB": (activations + 4 * params) / 2**20}
 
 
-# --- clips, structure and content -------------------------------------------------------------
-
-
-def clip_windows(runs: dict[Any, np.ndarray], length: int, skip: int = 0, stride: int = 1) -> np.ndarray:
-    """(N, length) frame positions: every window of `length` frames with `skip` frames left out
-    between two kept ones, starting every `stride` frames, inside one shot each (never across a cut)."""
-    if length < 1 or skip < 0 or stride < 1:
-        raise BadInputError(f"length {length}, skip {skip}, stride {stride}: need length >= 1, skip >= 0, stride >= 1")
-    span = (length - 1) * (skip + 1) + 1
-    windows = [
-        positions[start : start + span : skip + 1]
-        for positions in runs.values()
-        for start in range(0, len(positions) - span + 1, stride)
-    ]
-    if not windows:
-        raise BadInputError(f"no shot is {span} frames long ({length} frames, {skip} skipped between them)")
-    return np.stack(windows)
+# --- structure and content -------------------------------------------------------------
 
 
 STRUCTURE_BLUR = (0.0, 1.0, 2.0, 4.0)  # Gaussian sigma in latent pixels for each structure level t_s

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BadInputError, CourseError
+from .errors import BadInputError, run_command
 from .pretrained import plan_weights
 
 SD_HUB_ID = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -627,17 +627,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def work() -> None:
         started = time.perf_counter()
         path = continue_video(args.video, args.lora, args.n, args.out, device=args.device, seed=args.seed)
         print(f"wrote {path} ({args.n} new frames in {time.perf_counter() - started:.1f} s)")
-    except CourseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    return 0
+
+    return run_command(work)
 
 
 if __name__ == "__main__":

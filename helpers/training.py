@@ -31,6 +31,11 @@ def mixed_precision_dtype(device: str, amp: bool | None = None):
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
+def parameter_count(model, trainable: bool = False) -> int:
+    """How many numbers a torch module learns: all its parameters, or only those that train."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
+
+
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Save a training state (model and optimiser state dicts, step, history) atomically with torch."""
     import io

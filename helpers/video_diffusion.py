@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .datasets import LABEL_COLOURS
-from .errors import BadInputError, CourseError
+from .datasets import LABEL_COLOURS, clip_span, clip_windows
+from .errors import BadInputError, run_command
 
 KINDS = ("base", "upsampler")
 SOURCES = ("shapes", "course", "mixed", "folder")
@@ -329,11 +329,6 @@ def render_config(config: dict[str, Any]) -> str:
 # --- data ----------------------------------------------------------------------------------
 
 
-def clip_span(frames: int, skip: int) -> int:
-    """Source frames one clip covers: X kept frames with M skipped between each."""
-    return (frames - 1) * (skip + 1) + 1
-
-
 def training_clips(config: dict[str, Any]) -> dict[str, np.ndarray]:
     """Every training clip the config describes: 'clips' (N, X, S, S, 3) uint8, plus 'classes'
     (N, X) and 'vectors' (N, X, 2) for the shapes. The upsampler's clips are at data.size; it
@@ -356,13 +351,14 @@ def training_clips(config: dict[str, Any]) -> dict[str, np.ndarray]:
         runs = unit_runs(units, course_split(units)["train"]).values()
     else:
         video, runs = _folder_frames(Path(data["folder"]), size)
-    windows = [run[start + keep] for run in runs for start in range(0, len(run) - span + 1)]
-    if not windows:
+    try:
+        windows = clip_windows(dict(enumerate(runs)), frames, skip)
+    except BadInputError:
         raise BadInputError(
             f"data: no shot holds {span} frames (data.frames={frames}, data.skip={skip}); "
             "ask for fewer frames or a smaller skip"
-        )
-    clips = video[np.stack(windows)]
+        ) from None
+    clips = video[windows]
     if data["source"] == "mixed":
         from .datasets import labelled_shapes
 
@@ -1265,21 +1261,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def work() -> None:
         if args.command == "create-config":
             answers = _parse_sets(args.set)  # the named flags below win over --set
             for key, _ in QUESTIONS:
                 if getattr(args, key) is not None:
                     answers[key] = _parse_value(key, getattr(args, key))
             interactive = args.interactive or (sys.stdin.isatty() and not args.defaults)
-            config = create_config(answers, ask=input if interactive else None)
+            try:
+                config = create_config(answers, ask=input if interactive else None)
+            except EOFError:
+                raise BadInputError("no answer given; pass the values as flags or --defaults") from None
             path = write_config(config, args.out, overwrite=args.overwrite)
             print(f"wrote {path}")
         elif args.command == "train":
             config = load_config(args.config)
             result = train(config, args.device, resume=args.resume, show_progress=not args.quiet)
             if not result.main_process:
-                return 0
+                return
             if result.steps_run == 0:
                 print(f"{result.checkpoint} already holds {result.steps} steps; nothing to train")
             else:
@@ -1300,16 +1300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 show_progress=not args.quiet,
             )
             print(f"wrote {len(paths)} files to {args.out_dir}")
-    except CourseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; the last checkpoint is kept", file=sys.stderr)
-        return 130
-    except EOFError:
-        print("error: no answer given; pass the values as flags or --defaults", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_command(work, interrupted="the last checkpoint is kept")
 
 
 if __name__ == "__main__":

@@ -148,6 +148,17 @@ def scrubber(frames: np.ndarray):
     return widgets.VBox([widgets.HBox([play, slider]), image])
 
 
+def show_code(*objects) -> None:
+    """Show the source of course code a chapter teaches (classes, functions) as the page's code, so
+    that the page shows the very code that runs (chapters 05-07)."""
+    import inspect
+
+    from IPython.display import Markdown, display
+
+    source = "\n\n".join(inspect.getsource(o) for o in objects)
+    display(Markdown(f"```python\n{source}\n```"))
+
+
 def glue(name: str, value) -> None:
     """Keep a figure (or any output) under `name` so that the book can show it elsewhere on the page,
     e.g. a chapter's result at its top with the directive {glue:figure}. Outside the book build

@@ -297,17 +297,13 @@ def kl_divergence(q, p) -> torch.Tensor:
     return 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1).sum(dim=1)
 
 
-def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 cvae, ae = NextFrameCVAE().to(device), NextFrameAE().to(device)
 print(
-    f"conditional VAE: {parameter_count(cvae):,} parameters "
-    f"(encoder + decoder {parameter_count(cvae.encoder) + parameter_count(cvae.decoder):,})"
+    f"conditional VAE: {training.parameter_count(cvae):,} parameters "
+    f"(encoder + decoder {training.parameter_count(cvae.encoder) + training.parameter_count(cvae.decoder):,})"
 )
 print(
-    f"deterministic autoencoder: {parameter_count(ae):,} parameters (the same encoder and decoder)"
+    f"deterministic autoencoder: {training.parameter_count(ae):,} parameters (the same encoder and decoder)"
 )
 
 # %% [markdown]
@@ -716,7 +712,7 @@ for name, (_, scores, drift_table) in protocol.items():
         profile=PROFILE,
         device=device,
         weights=f"trained here, {VAE_STEPS} steps",
-        parameters=parameter_count(cvae if name == "conditional VAE" else ae),
+        parameters=training.parameter_count(cvae if name == "conditional VAE" else ae),
         training_seconds=(cvae_run if name == "conditional VAE" else ae_run).seconds,
         generation_fps=scores["fps"],
         metrics={k: v for k, v in scores.items() if k != "fps"},
@@ -757,7 +753,7 @@ autoencoder_run = course_ae.fit
 print("autoencoder:", WEIGHTS_LABEL, "|", plan["reason"])
 shrink = course_ae.shrink
 claims.say(
-    f"This run's autoencoder has {parameter_count(autoencoder):,} parameters and makes latents "
+    f"This run's autoencoder has {training.parameter_count(autoencoder):,} parameters and makes latents "
     f"{shrink} times smaller than the frame on each side: {FRAME_SIZE}x{FRAME_SIZE} frames "
     f"become {FRAME_SIZE // shrink}x{FRAME_SIZE // shrink} latents"
     + (
@@ -1016,7 +1012,8 @@ results.write_result(
     profile=PROFILE,
     device=device,
     weights=WEIGHTS_LABEL,
-    parameters=parameter_count(latent_model) + parameter_count(autoencoder),
+    parameters=training.parameter_count(latent_model)
+    + training.parameter_count(autoencoder),
     training_seconds=latent_run.seconds + autoencoder_run.seconds,
     generation_fps=None,
     metrics={

@@ -120,7 +120,6 @@ if int(INFERENCE_STEPS * STRENGTH) < 1:
 
 # %%
 import copy
-import inspect
 import time
 
 import imageio.v3 as iio
@@ -129,7 +128,6 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from IPython.display import Markdown, display
 
 from helpers import (
     baselines,
@@ -144,7 +142,6 @@ from helpers import (
     training,
     viz,
 )
-from helpers import latent_video as lv
 from helpers import sd_video as sv
 
 runtime.seed_everything(SEED)
@@ -152,16 +149,6 @@ CHAPTER = "05_stable_diffusion_lora_stream"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
 device = runtime.select_device(DEVICE)
 print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_path(OUT)}")
-
-
-def show_code(*objects) -> None:
-    """Show the source of the course code this chapter teaches, as the page's code."""
-    source = "\n\n".join(inspect.getsource(o) for o in objects)
-    display(Markdown(f"```python\n{source}\n```"))
-
-
-def parameter_count(module: torch.nn.Module, trainable: bool = False) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
 
 
 # %% [markdown]
@@ -207,7 +194,7 @@ pipe, prompt = base.pipe, base.prompt_embeds
 print("weights:", base.label, "|", base.plan["reason"])
 side = FRAME_SIZE // pretrained.downsampling(pipe.vae)
 print(
-    f"UNet {parameter_count(pipe.unet):,} parameters; autoencoder {parameter_count(pipe.vae):,}; "
+    f"UNet {training.parameter_count(pipe.unet):,} parameters; autoencoder {training.parameter_count(pipe.vae):,}; "
     f"latents {pipe.vae.config.latent_channels}x{side}x{side}, "
     f"scaling factor {pipe.vae.config.scaling_factor:.3f}"
 )
@@ -216,7 +203,7 @@ frames, units = datasets.course_frames(FRAME_SIZE)
 masks = datasets.content_masks(units, FRAME_SIZE)
 split = datasets.course_split(units)
 test_runs = datasets.unit_runs(units, split["test"])
-triplets = lv.clip_windows(
+triplets = datasets.clip_windows(
     test_runs, 3
 )  # (previous, current, next) inside one held-out shot
 triplets = triplets[np.linspace(0, len(triplets) - 1, TEST_PAIRS).round().astype(int)]
@@ -345,7 +332,7 @@ def frame_conditioned_loss(model, pick, step):
     return F.mse_loss(eps.float(), noise), {}
 
 
-show_code(source_objective_loss, noise_prediction_loss, frame_conditioned_loss)
+viz.show_code(source_objective_loss, noise_prediction_loss, frame_conditioned_loss)
 
 # %%
 LOSSES = {
@@ -409,7 +396,7 @@ for variant, loss_fn in LOSSES.items():
     history = runs[variant].history["loss"]
     tenth = max(1, LORA_STEPS // 10)
     lora_rows[variant] = {
-        "trained parameters": parameter_count(model, trainable=True),
+        "trained parameters": training.parameter_count(model, trainable=True),
         "LoRA parameters": sum(
             p.numel() for n, p in unet.named_parameters() if "lora_" in n
         ),
@@ -676,7 +663,7 @@ pd.Series(
 # call of guidance; these pipelines run without guidance, so there is no call to save.)
 
 # %%
-show_code(sv.StreamPath)
+viz.show_code(sv.StreamPath)
 
 # %%
 img2img_variants = [v for v in LOSSES if v != "frame-conditioned"]
@@ -703,8 +690,8 @@ tiny_decoder, distill_run = sv.distill_tiny_decoder(
 print(
     f"stream path on '{stream_variant}' weights; t_index_list {t_index_list} of 50 "
     f"(img2img at strength {STRENGTH} starts at index {start_index}); tiny decoder "
-    f"{parameter_count(tiny_decoder.decoder):,} parameters against the full decoder's "
-    f"{parameter_count(stream_pipe.vae.decoder):,}"
+    f"{training.parameter_count(tiny_decoder.decoder):,} parameters against the full decoder's "
+    f"{training.parameter_count(stream_pipe.vae.decoder):,}"
 )
 
 
@@ -899,7 +886,8 @@ for name, row in stream_table.iterrows():
         profile=PROFILE,
         device=device,
         weights=f"LoRA '{stream_variant}' on {base.label}",
-        parameters=parameter_count(stream_pipe.unet) + parameter_count(stream_pipe.vae),
+        parameters=training.parameter_count(stream_pipe.unet)
+        + training.parameter_count(stream_pipe.vae),
         generation_fps=row["frames/s"],
         metrics={
             "psnr": row["PSNR to next frame"],

@@ -119,7 +119,6 @@ if HIGH_SIZE % SIZE:
     )
 
 # %%
-import inspect
 import subprocess
 import sys
 import time
@@ -139,12 +138,6 @@ CHAPTER = "06_video_diffusion_3d_unet"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
 device = runtime.select_device(DEVICE)
 print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_path(OUT)}")
-
-
-def show_code(*objects) -> None:
-    """Show the source of the course code this chapter teaches, as the page's code."""
-    source = "\n\n".join(inspect.getsource(o) for o in objects)
-    display(Markdown(f"```python\n{source}\n```"))
 
 
 # %% [markdown]
@@ -253,7 +246,7 @@ _ = viz.show_frames(
 # frame carries its own embedding: the noise level plus that frame's labels.
 
 # %%
-show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
+viz.show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
 
 # %% [markdown]
 # The U-Net stacks these blocks: the frame is cut into `PATCH`-pixel patches folded into
@@ -264,7 +257,7 @@ show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
 # `diffusion.data_std`), so it learns only what that guess misses.
 
 # %%
-show_code(
+viz.show_code(
     vd.modules()["VideoUNet"].frame_embedding,
     vd.modules()["VideoUNet"].forward,
     vd.diffusion_loss,
@@ -479,7 +472,7 @@ claims.say(
 # of both kinds; the held-out shapes and the held-out shots score it.
 
 # %%
-show_code(vd.modules()["AdaIN"], vd.low_resolution)
+viz.show_code(vd.modules()["AdaIN"], vd.low_resolution)
 
 # %%
 upsampler_key = runtime.settings_key(

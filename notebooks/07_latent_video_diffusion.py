@@ -107,14 +107,12 @@ parameters.check(
 )
 
 # %%
-import inspect
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
 
 from helpers import claims, datasets, metrics, pretrained, results, runtime, training, viz
 
@@ -123,16 +121,6 @@ CHAPTER = "07_latent_video_diffusion"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
 device = runtime.select_device(DEVICE)
 print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_path(OUT)}")
-
-
-def show_code(*objects) -> None:
-    """Show the source of the course code this chapter teaches, as the page's code."""
-    source = "\n\n".join(inspect.getsource(o) for o in objects)
-    display(Markdown(f"```python\n{source}\n```"))
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # %% [markdown]
@@ -198,12 +186,14 @@ def spread(windows: np.ndarray, count: int) -> np.ndarray:
     return windows[np.unique(np.linspace(0, len(windows) - 1, count).round().astype(int))]
 
 
-train_windows = lv.clip_windows(datasets.unit_runs(units, split["train"]), FRAMES + 1, SKIP)
+train_windows = datasets.clip_windows(
+    datasets.unit_runs(units, split["train"]), FRAMES + 1, SKIP
+)
 test_runs = datasets.unit_runs(units, split["test"])
 per_shot = -(-TEST_CLIPS // len(test_runs))
 test_windows = np.concatenate(
     [
-        spread(lv.clip_windows({shot: run}, FRAMES + 1, SKIP), per_shot)
+        spread(datasets.clip_windows({shot: run}, FRAMES + 1, SKIP), per_shot)
         for shot, run in test_runs.items()
     ]
 )[:TEST_CLIPS]
@@ -242,7 +232,7 @@ print(
 # the course's tests check exactly and this page checks again on the trained model below.
 
 # %%
-show_code(lv.FrameAdapter, lv.DirectedTemporalAttention, lv.ResBlock)
+viz.show_code(lv.FrameAdapter, lv.DirectedTemporalAttention, lv.ResBlock)
 
 # %% [markdown]
 # Training is the usual denoising objective (chapter 06): noise a clean latent clip $x_0$ to
@@ -260,7 +250,7 @@ show_code(lv.FrameAdapter, lv.DirectedTemporalAttention, lv.ResBlock)
 # here.
 
 # %%
-show_code(lv.diffusion_loss)
+viz.show_code(lv.diffusion_loss)
 
 # %%
 ddpm, ddim = lv.schedulers()
@@ -461,7 +451,7 @@ for name, (_, target) in VARIANTS.items():
     made_frames[name] = made
     psnr_by_frame[name] = metrics.psnr_per_frame(made, test_truth, test_masks).mean(axis=0)
     table[name] = {
-        "parameters": parameter_count(model),
+        "parameters": training.parameter_count(model),
         "train step s": runs[name].seconds / STEPS,
         "step memory MiB": memory["peak MiB"],
         "sample s/clip": sample_seconds,
@@ -713,7 +703,7 @@ claims.holds(
 # classifier-free guidance here).
 
 # %%
-show_code(lv.structure_signal, lv.pooled_content)
+viz.show_code(lv.structure_signal, lv.pooled_content)
 
 # %%
 LEVELS = len(lv.STRUCTURE_BLUR)
@@ -787,7 +777,7 @@ edit_run = training.fit(
     desc="Gen-1 editing model",
 )
 editor.eval()
-print(f"editing model: {parameter_count(editor):,} parameters, {EDIT_STEPS} steps")
+print(f"editing model: {training.parameter_count(editor):,} parameters, {EDIT_STEPS} steps")
 
 # %% [markdown]
 # **The edit.** Each held-out clip is re-rendered three ways from the same noise: with its own
@@ -1026,7 +1016,7 @@ for name in ("copy the first frame", "autoencoder: true latents"):
         profile=PROFILE,
         device=device,
         weights=f"autoencoder: {ae.label}",
-        parameters=parameter_count(ae.model),
+        parameters=training.parameter_count(ae.model),
         metrics={
             "psnr": row["psnr"],
             "ssim": row["ssim"],
@@ -1053,7 +1043,7 @@ results.write_result(
         f"trained here, {EDIT_STEPS} steps; structure: blurred-luminance proxy; "
         f"content: pooled autoencoder latent; autoencoder: {ae.label}"
     ),
-    parameters=parameter_count(editor),
+    parameters=training.parameter_count(editor),
     training_seconds=edit_run.seconds,
     generation_fps=FRAMES / edit_seconds,
     metrics={

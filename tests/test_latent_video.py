@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import datasets
 from helpers import latent_video as lv
 from helpers.errors import BadInputError
 
@@ -137,11 +138,11 @@ def test_training_step_memory_counts_activations():
 
 def test_clip_windows_stay_inside_shots():
     runs = {"a": np.arange(0, 10), "b": np.arange(10, 14)}
-    windows = lv.clip_windows(runs, 3, skip=1)
+    windows = datasets.clip_windows(runs, 3, skip=1)
     assert windows.tolist() == [[0, 2, 4], [1, 3, 5], [2, 4, 6], [3, 5, 7], [4, 6, 8], [5, 7, 9]]
-    assert lv.clip_windows(runs, 4).tolist()[-1] == [10, 11, 12, 13]
+    assert datasets.clip_windows(runs, 4).tolist()[-1] == [10, 11, 12, 13]
     with pytest.raises(BadInputError, match="no shot is 21 frames long"):
-        lv.clip_windows(runs, 11, skip=1)
+        datasets.clip_windows(runs, 11, skip=1)
 
 
 def test_structure_signal_is_standardised_and_blur_removes_detail():
