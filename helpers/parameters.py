@@ -223,6 +223,20 @@ class OneOf(Rule):
         return "one of " + ", ".join(repr(c) for c in self.choices)
 
 
+class NumberList(Rule):
+    """A non-empty list of numbers, each in [low, high] (e.g. chapter 08's tempo multiples)."""
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, why: str | None = None):
+        super().__init__(why)
+        self.item = Number(low, high)
+
+    def fits(self, value: Any, values: Mapping[str, Any]) -> bool:
+        return isinstance(value, list | tuple) and len(value) > 0 and all(self.item.fits(v, values) for v in value)
+
+    def accepts(self, values: Mapping[str, Any]) -> str:
+        return "a non-empty list of numbers" + _range_text(self.item.low, self.item.high, values)
+
+
 class Weights(Rule):
     """A weights spec as pretrained.plan_weights takes it: 'auto', 'tiny', a local file or folder
     that exists, or a hub id 'org/name'. Checked without the network."""
@@ -282,6 +296,10 @@ def profile() -> Rule:
 def seed() -> Rule:
     """A seed for runtime.seed_everything: a whole number from 0 to 2**32 - 1."""
     return Number(0, SEED_MAX, integer=True)
+
+
+def number_list(low: float | None = None, high: float | None = None, *, why: str | None = None) -> Rule:
+    return NumberList(low, high, why=why)
 
 
 def weights(why: str | None = None) -> Rule:

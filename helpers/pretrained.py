@@ -166,9 +166,8 @@ def course_autoencoder(
 
 def _train_course_autoencoder(weights: str, size: int, steps: int, seed: int, device: str, batch_size: int):
     import torch
-    import torch.nn.functional as F
 
-    from . import datasets, training
+    from . import datasets
     from .runtime import build_dir, settings_key
 
     model, plan = load_autoencoder(weights, device, sample_size=size)
@@ -181,8 +180,28 @@ def _train_course_autoencoder(weights: str, size: int, steps: int, seed: int, de
     images = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1  # [-1, 1], as SD expects
     train_positions = datasets.positions_of(units, datasets.course_split(units)["train"])
 
+    settings = {"weights": plan["id"], "size": size, "steps": steps, "seed": seed, "batch": batch_size, "format": 2}
+    checkpoint = build_dir("autoencoder") / f"autoencoder-{settings_key(settings)}.pt"
+    run = fit_autoencoder(
+        model, images[train_positions], steps, checkpoint, lr=1e-4 if plan["kind"] != "tiny" else 1e-3,
+        seed=seed, device=device, batch_size=batch_size, desc="fine-tuning the course autoencoder",
+    )  # fmt: skip
+    return CourseAutoencoder(model, plan, label, run, checkpoint, device)
+
+
+def fit_autoencoder(
+    model, images, steps: int, checkpoint: str | Path, *, lr: float, seed: int, device: str, batch_size: int, desc: str
+):
+    """Train an AutoencoderKL on `images` ([-1, 1], N x 3 x H x W) to reconstruct them (MSE plus
+    a tiny KL term), resuming from `checkpoint`; returns the FitResult and leaves it frozen.
+    Chapter 04 explains it; chapter 08 trains one on its dancer's pictures."""
+    import torch
+    import torch.nn.functional as F
+
+    from . import training
+
     def batch_fn(generator: torch.Generator):
-        pick = train_positions[torch.randint(0, len(train_positions), (batch_size,), generator=generator).numpy()]
+        pick = torch.randint(0, len(images), (batch_size,), generator=generator)
         return images[pick].to(device)
 
     def loss_fn(net, batch, step):
@@ -191,20 +210,9 @@ def _train_course_autoencoder(weights: str, size: int, steps: int, seed: int, de
         mse = F.mse_loss(reconstruction.float(), batch)
         return mse + 1e-6 * posterior.kl().mean(), {"mse": mse.item()}
 
-    settings = {"weights": plan["id"], "size": size, "steps": steps, "seed": seed, "batch": batch_size, "format": 2}
-    key = settings_key(settings)
-    checkpoint = build_dir("autoencoder") / f"autoencoder-{key}.pt"
     run = training.fit(
-        model,
-        torch.optim.Adam(model.parameters(), 1e-4 if plan["kind"] != "tiny" else 1e-3),
-        batch_fn,
-        loss_fn,
-        steps,
-        checkpoint,
-        seed=seed,
-        every=100,
-        device=device,
-        desc="fine-tuning the course autoencoder",
-    )
+        model, torch.optim.Adam(model.parameters(), lr), batch_fn, loss_fn, steps, checkpoint,
+        seed=seed, every=100, device=device, desc=desc,
+    )  # fmt: skip
     model.requires_grad_(False).eval()
-    return CourseAutoencoder(model, plan, label, run, checkpoint, device)
+    return run

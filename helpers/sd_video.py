@@ -159,11 +159,7 @@ def load_base(
 
 
 def _tiny_base(plan: dict[str, str], settings: dict[str, Any], device: str) -> Base:
-    import torch
-    import torch.nn.functional as F
-    from diffusers import UNet2DConditionModel
-
-    from . import datasets, training
+    from . import datasets
     from .pretrained import course_autoencoder
     from .runtime import build_dir, settings_key
 
@@ -174,41 +170,17 @@ def _tiny_base(plan: dict[str, str], settings: dict[str, Any], device: str) -> B
     vae = ae.model
     frames, units = datasets.course_frames(size)
     train = datasets.positions_of(units, datasets.course_split(units)["train"])
-    images = torch.from_numpy(frames[train]).permute(0, 3, 1, 2).float() / 127.5 - 1
-    with torch.no_grad():
-        raw = torch.cat([vae.encode(b.to(device)).latent_dist.mean for b in images.split(64)]).cpu()
-    # Stable Diffusion multiplies latents by a scaling factor so that they have unit spread
-    # (0.18215 for its own autoencoder); measure this autoencoder's the same way
-    vae.register_to_config(scaling_factor=float(1.0 / raw.std()))
-    latents = raw * vae.config.scaling_factor
-    unet = UNet2DConditionModel(**TINY_UNET_CONFIG, sample_size=latents.shape[-1]).to(device)
-    prompt = fixed_prompt(unet.config.cross_attention_dim, seed).to(device)
-    noise_schedule = scheduler("ddpm")
-    batch = settings["batch_size"]
-
-    def batch_fn(generator: torch.Generator):
-        return latents[torch.randint(0, len(latents), (batch,), generator=generator)].to(device)
-
-    def loss_fn(model, z0, step):
-        noise = torch.randn_like(z0)
-        t = torch.randint(0, noise_schedule.config.num_train_timesteps, (len(z0),), device=z0.device)
-        predicted = model(noise_schedule.add_noise(z0, noise, t), t, prompt.expand(len(z0), -1, -1)).sample
-        return F.mse_loss(predicted.float(), noise), {}
-
+    latents = scaled_latents(vae, frames[train], device)
     key = settings_key({**settings, "autoencoder": ae.checkpoint.name, "unet": TINY_UNET_CONFIG})
-    run = training.fit(
-        unet,
-        torch.optim.AdamW(unet.parameters(), 1e-3),
-        batch_fn,
-        loss_fn,
+    unet, prompt, run = train_tiny_unet(
+        latents,
         settings["unet_steps"],
         build_dir("sd_tiny") / f"unet-{key}.pt",
         seed=seed,
-        every=100,
         device=device,
+        batch_size=settings["batch_size"],
         desc="tiny Stable Diffusion UNet (denoiser)",
     )
-    unet.requires_grad_(False).eval()
     label = (
         "tiny offline weights trained here: checks the pipeline, not the quality (a small UNet of "
         f"Stable Diffusion's class trained {settings['unet_steps']} steps as a denoiser on the "
@@ -217,6 +189,49 @@ def _tiny_base(plan: dict[str, str], settings: dict[str, Any], device: str) -> B
         + ")"
     )
     return Base(build_pipeline(vae, unet), prompt, plan, label, settings, run, device)
+
+
+def scaled_latents(vae, frames: np.ndarray, device: str = "cpu"):
+    """Latents of uint8 frames (N, H, W, 3), scaled as Stable Diffusion scales its own: the
+    autoencoder's `scaling_factor` is set to 1 / the latents' spread (0.18215 for SD's)."""
+    import torch
+
+    images = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        raw = torch.cat([vae.encode(b.to(device)).latent_dist.mean for b in images.split(64)]).cpu()
+    vae.register_to_config(scaling_factor=float(1.0 / raw.std()))
+    return raw * vae.config.scaling_factor
+
+
+def train_tiny_unet(latents, steps: int, checkpoint: str | Path, *, seed: int, device: str, batch_size: int, desc: str):
+    """A small UNet of Stable Diffusion's class trained as a denoiser (noise prediction, SD's
+    schedule, one fixed prompt embedding) on `latents`; resumes from `checkpoint`.
+    Returns (unet, prompt_embeds, FitResult). Chapters 05 and 08 build their offline bases so."""
+    import torch
+    import torch.nn.functional as F
+    from diffusers import UNet2DConditionModel
+
+    from . import training
+
+    unet = UNet2DConditionModel(**TINY_UNET_CONFIG, sample_size=latents.shape[-1]).to(device)
+    prompt = fixed_prompt(unet.config.cross_attention_dim, seed).to(device)
+    noise_schedule = scheduler("ddpm")
+
+    def batch_fn(generator: torch.Generator):
+        return latents[torch.randint(0, len(latents), (batch_size,), generator=generator)].to(device)
+
+    def loss_fn(model, z0, step):
+        noise = torch.randn_like(z0)
+        t = torch.randint(0, noise_schedule.config.num_train_timesteps, (len(z0),), device=z0.device)
+        predicted = model(noise_schedule.add_noise(z0, noise, t), t, prompt.expand(len(z0), -1, -1)).sample
+        return F.mse_loss(predicted.float(), noise), {}
+
+    run = training.fit(
+        unet, torch.optim.AdamW(unet.parameters(), 1e-3), batch_fn, loss_fn, steps, checkpoint,
+        seed=seed, every=100, device=device, desc=desc,
+    )  # fmt: skip
+    unet.requires_grad_(False).eval()
+    return unet, prompt, run
 
 
 # --- next frames ---------------------------------------------------------------------------

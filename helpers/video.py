@@ -360,17 +360,29 @@ def write_gif(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: 
     return path
 
 
-def write_mp4(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: float = 25, crf: int = 18) -> Path:
-    """Write an H.264 MP4 (yuv420p, so every player opens it). Odd sizes are padded by one pixel."""
+def write_mp4(
+    frames: np.ndarray | Sequence[np.ndarray],
+    path: str | Path,
+    fps: float = 25,
+    crf: int = 18,
+    *,
+    audio: np.ndarray | None = None,
+    sample_rate: int | None = None,
+) -> Path:
+    """Write an H.264 MP4 (yuv420p, so every player opens it). Odd sizes are padded by one pixel.
+    With `audio` (mono float samples in [-1, 1] at `sample_rate`) an AAC sound track is muxed in."""
     array = as_uint8_frames(frames)
     height, width = array.shape[1:3]
     even = (width + width % 2, height + height % 2)
     path = Path(path)
+    if audio is not None and not sample_rate:
+        raise BadInputError("sample_rate: give the audio's sample rate to mux it into the MP4")
     with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=round(fps) if float(fps).is_integer() else fps)
         stream.width, stream.height = even
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf)}
+        sound = container.add_stream("aac", rate=int(sample_rate), layout="mono") if audio is not None else None
         for image in array:
             if (width, height) != even:
                 image = pad_to(image, even, (0, 0, 0))
@@ -378,4 +390,39 @@ def write_mp4(frames: np.ndarray | Sequence[np.ndarray], path: str | Path, fps: 
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            _mux_audio(container, sound, np.asarray(audio, dtype=np.float32).reshape(-1), int(sample_rate))
     return path
+
+
+def _mux_audio(container, stream, samples: np.ndarray, sample_rate: int, chunk: int = 1024) -> None:
+    for start in range(0, len(samples), chunk):
+        piece = np.clip(samples[start : start + chunk], -1, 1)[None, :]
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(piece), format="fltp", layout="mono")
+        frame.sample_rate = sample_rate
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def media_durations(path: str | Path) -> dict[str, float]:
+    """Seconds of video and of audio in a file, as players read them: each stream's own duration
+    (for AAC that excludes the encoder's priming samples), counted from decoded frames where the
+    header lacks it. {'video': ..., 'audio': ...}; 0.0 for a missing stream."""
+    path = check_video_path(path)
+    out = {"video": 0.0, "audio": 0.0}
+    with _open(path) as container:
+        for kind in out:
+            streams = getattr(container.streams, kind)
+            if not streams:
+                continue
+            stream = streams[0]
+            if stream.duration:
+                out[kind] = float(stream.duration * stream.time_base)
+            elif kind == "audio":
+                out[kind] = sum(f.samples for f in container.decode(stream)) / stream.rate
+            else:
+                out[kind] = sum(1 for _ in container.decode(stream)) / float(stream.average_rate)
+    return out

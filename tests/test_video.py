@@ -130,3 +130,18 @@ def test_letterboxed_clips_know_where_their_picture_is(bikes_path):
     mask = clip.content_mask()
     assert mask.shape == (128, 128) and mask.mean() == pytest.approx(54 / 128)
     assert (clip.frames[:, ~mask] < 20).all()  # black padding outside the mask
+
+
+def test_write_mp4_muxes_a_sound_track_as_long_as_the_audio(tmp_path):
+    from helpers.video import media_durations, write_mp4
+
+    frames = np.random.default_rng(0).integers(0, 255, (50, 32, 32, 3), dtype=np.uint8)
+    rate = 22050
+    audio = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(rate * 2.0)) / rate)
+    with_sound = write_mp4(frames, tmp_path / "a.mp4", 25, audio=audio, sample_rate=rate)
+    assert media_durations(with_sound) == pytest.approx({"video": 2.0, "audio": 2.0}, abs=1 / 25)
+    silent = write_mp4(frames, tmp_path / "b.mp4", 25)
+    assert media_durations(silent)["audio"] == 0.0
+    with pytest.raises(BadInputError, match="sample_rate"):
+        write_mp4(frames, tmp_path / "c.mp4", 25, audio=audio)
+    assert not (tmp_path / "c.mp4").exists()
