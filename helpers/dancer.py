@@ -295,21 +295,29 @@ def procedural_dance(
 AISTPP_FPS = 60.0
 
 
+def _read_aistpp(path: Path, kind: str, folder: str, read):
+    """read(unpickled data) from an AIST++ .pkl file; any failure is one BadInputError line."""
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such file (AIST++ {kind} files are {folder}/<sequence>.pkl)")
+    try:
+        with path.open("rb") as handle:
+            return read(pickle.load(handle))
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one-line answer
+        raise BadInputError(f"{path}: not an AIST++ {kind} file ({type(exc).__name__}: {exc})") from exc
+
+
 def load_aistpp_motion(path: str | Path, fps: float = 30.0) -> Motion:
     """An AIST++ motion file (motions/<sequence>.pkl: smpl_poses (N, 72) axis-angle, smpl_trans
     (N, 3), smpl_scaling) as a Motion on this skeleton at `fps` (AIST++ is 60 fps). The joint
     rotations are SMPL's; the bone lengths are OFFSETS' (SMPL's mean body, not each dancer's)."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such file (AIST++ motions are motions/<sequence>.pkl)")
-    try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)
+
+    def read(data):
         poses = np.asarray(data["smpl_poses"], dtype=np.float64).reshape(-1, 24, 3)
         trans = np.asarray(data["smpl_trans"], dtype=np.float64).reshape(-1, 3)
-        scaling = float(np.asarray(data.get("smpl_scaling", [1.0])).reshape(-1)[0])
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one-line answer
-        raise BadInputError(f"{path}: not an AIST++ motion file ({type(exc).__name__}: {exc})") from exc
+        return poses, trans, float(np.asarray(data.get("smpl_scaling", [1.0])).reshape(-1)[0])
+
+    poses, trans, scaling = _read_aistpp(path, "motion", "motions", read)
     if len(poses) != len(trans) or len(poses) < 2:
         raise BadInputError(f"{path}: {len(poses)} poses and {len(trans)} translations; need matching, >= 2")
     step = max(1, int(round(AISTPP_FPS / fps)))
@@ -332,15 +340,11 @@ def load_aistpp_keypoints(path: str | Path, fps: float = 30.0) -> np.ndarray:
     (N, 17, 3) COCO keypoints in centimetres at 60 fps) as OpenPose's 18 keypoints (T, 18, 3) in
     metres at `fps`, ready for `draw_openpose` (OpenPose's neck is the shoulders' midpoint)."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such file (AIST++ keypoints are keypoints3d/<sequence>.pkl)")
-    try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)
-        key = "keypoints3d_optim" if "keypoints3d_optim" in data else "keypoints3d"
-        coco = np.asarray(data[key], dtype=np.float64)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one-line answer
-        raise BadInputError(f"{path}: not an AIST++ keypoint file ({type(exc).__name__}: {exc})") from exc
+
+    def read(data):
+        return np.asarray(data["keypoints3d_optim" if "keypoints3d_optim" in data else "keypoints3d"], dtype=np.float64)
+
+    coco = _read_aistpp(path, "keypoint", "keypoints3d", read)
     if coco.ndim != 3 or coco.shape[1:] != (17, 3) or len(coco) < 2:
         raise BadInputError(f"{path}: expected (frames, 17, 3) COCO keypoints, got {coco.shape}")
     coco = coco[:: max(1, int(round(AISTPP_FPS / fps)))] / 100.0
