@@ -13,7 +13,6 @@ import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -39,9 +38,6 @@ OFFSETS = np.array(
     dtype=np.float32,
 )  # fmt: skip
 FEET = (7, 8, 10, 11)  # ankles and toes: what touches the floor
-LEFT_RIGHT = [SMPL_JOINTS.index(n.replace("left", "right")) if "left" in n else
-              SMPL_JOINTS.index(n.replace("right", "left")) if "right" in n else i
-              for i, n in enumerate(SMPL_JOINTS)]  # fmt: skip
 
 
 # --- rotations and forward kinematics --------------------------------------------------------
@@ -473,16 +469,6 @@ def draw_body(joints: np.ndarray, size: int = 64) -> np.ndarray:
             else:
                 cv2.line(frame, p, q, colour, thickness, cv2.LINE_AA)
     return out
-
-
-def describe_motion(motion: Motion) -> dict[str, Any]:
-    joints = motion.joints
-    return {
-        "frames": len(motion),
-        "seconds": len(motion) / motion.fps,
-        "bone lengths fixed": bool(np.allclose(bone_lengths(joints).std(axis=0), 0, atol=1e-4)),
-        "style": motion.style,
-    }
 
 
 def bone_lengths(joints: np.ndarray) -> np.ndarray:
