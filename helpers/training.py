@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInputError
-from .runtime import atomic_write_bytes, progress
+from .runtime import atomic_write_bytes, progress, settings_key
 
 
 def mixed_precision_dtype(device: str, amp: bool | None = None):
@@ -34,6 +34,17 @@ def mixed_precision_dtype(device: str, amp: bool | None = None):
 def parameter_count(model, trainable: bool = False) -> int:
     """How many numbers a torch module learns: all its parameters, or only those that train."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
+
+
+def checkpoint_path(folder: str | Path, name: str, **settings: Any) -> Path:
+    """Where a training run's checkpoint lives: folder/<name>-<16 hex digits of the settings>.pt.
+
+    Give it everything that shapes the model and its training except the step count: `fit` then
+    loads a finished run instead of training it again ("load the checkpoint if it exists, else
+    train"), more steps continue it, and any other change trains a new one."""
+    from .results import slug
+
+    return Path(folder) / f"{slug(name)}-{settings_key(settings)}.pt"
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
