@@ -27,7 +27,7 @@
 # {cite}`huang2017adain` as in StyleGAN, turns the 32-pixel clips into 64-pixel ones; it is
 # measured against bicubic interpolation on held-out clips of shapes and of real video. Both
 # models are trained by the same code as the course's command-line tool
-# `python -m helpers.video_diffusion`, which the chapter also drives.
+# `python -m helpers.pixel_video_diffusion`, which the chapter also drives.
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/06_video_diffusion_3d_unet.ipynb)
 
@@ -131,7 +131,23 @@ import torch
 from IPython.display import Markdown, display
 
 from helpers import claims, datasets, metrics, results, runtime, viz
-from helpers import video_diffusion as vd
+from helpers.pixel_video_diffusion.config import (
+    SHAPE_COLOURS,
+    create_config,
+    load_config,
+    with_upsampler,
+    write_config,
+)
+from helpers.pixel_video_diffusion.data import low_resolution, prepare_batch, training_clips
+from helpers.pixel_video_diffusion.diffusion import diffusion_loss, sample
+from helpers.pixel_video_diffusion.model import (
+    AdaIN,
+    ResBlock,
+    TemporalAttention,
+    VideoUNet,
+)
+from helpers.pixel_video_diffusion.train import load_model, train
+from helpers.tensors import clips_to_tensor, tensor_to_clips
 
 runtime.seed_everything(SEED)
 CHAPTER = "06_video_diffusion_3d_unet"
@@ -164,7 +180,7 @@ print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_pat
 # a game's timeline as classes and a person's pose keypoints as vectors: the same two kinds.)
 
 # %%
-span = vd.clip_span(FRAMES, SKIP)
+span = datasets.clip_span(FRAMES, SKIP)
 config_answers = {
     "data.size": SIZE,
     "data.frames": FRAMES,
@@ -172,7 +188,7 @@ config_answers = {
     "data.sequences": SHAPE_SEQUENCES,
     "model.width": WIDTH,
     "model.patch": PATCH,
-    "labels.classes": len(vd.SHAPE_COLOURS),
+    "labels.classes": len(SHAPE_COLOURS),
     "labels.vector_dim": 2,
     "training.steps": BASE_STEPS,
     "training.batch_size": BATCH_SIZE,
@@ -186,10 +202,10 @@ config_answers = {
 base_key = runtime.settings_key(
     {k: v for k, v in config_answers.items() if k != "training.steps"}
 )
-base_config = vd.create_config(
+base_config = create_config(
     {"name": "base", "output_dir": str(OUT / f"base-{base_key}"), **config_answers}
 )
-train_data = vd.training_clips(base_config)
+train_data = training_clips(base_config)
 print(
     f"{len(train_data['clips'])} training clips of {FRAMES} frames at {SIZE} px, "
     f"each spanning {span} frames of its sequence (one kept, then {SKIP} skipped)"
@@ -200,7 +216,7 @@ example = (
     else int(np.flatnonzero((np.diff(train_data["classes"], axis=1) != 0).any(1))[0])
 )
 labels_text = [
-    f"{vd.SHAPE_COLOURS[c]} ({x:+.2f},{y:+.2f})"
+    f"{SHAPE_COLOURS[c]} ({x:+.2f},{y:+.2f})"
     for c, (x, y) in zip(
         train_data["classes"][example], train_data["vectors"][example], strict=True
     )
@@ -246,7 +262,7 @@ _ = viz.show_frames(
 # frame carries its own embedding: the noise level plus that frame's labels.
 
 # %%
-viz.show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
+viz.show_code(ResBlock, TemporalAttention)
 
 # %% [markdown]
 # The U-Net stacks these blocks: the frame is cut into `PATCH`-pixel patches folded into
@@ -258,27 +274,27 @@ viz.show_code(vd.modules()["ResBlock"], vd.modules()["TemporalAttention"])
 
 # %%
 viz.show_code(
-    vd.modules()["VideoUNet"].frame_embedding,
-    vd.modules()["VideoUNet"].forward,
-    vd.diffusion_loss,
+    VideoUNet.frame_embedding,
+    VideoUNet.forward,
+    diffusion_loss,
 )
 
 # %% [markdown]
 # ## Train the base model
 #
-# The config below is what `python -m helpers.video_diffusion create-config` writes (every key
-# is documented in the file). `vd.train` is the code the command `train` runs: Hugging Face
+# The config below is what `python -m helpers.pixel_video_diffusion create-config` writes (every key
+# is documented in the file). `train` is the code the command `train` runs: Hugging Face
 # Accelerate around an AdamW loop, an exponential moving average of the weights for sampling,
 # a progress bar and a checkpoint every `training.checkpoint_every` steps. Run the chapter again
 # and it loads the finished checkpoint; interrupt it and it continues where it stopped.
 
 # %%
-config_path = vd.write_config(base_config, OUT / "base.yaml", overwrite=True)
+config_path = write_config(base_config, OUT / "base.yaml", overwrite=True)
 print(config_path.read_text())
 
 # %%
-base_run = vd.train(vd.load_config(config_path), device, resume=True)
-base_model = vd.load_model(base_config, device)
+base_run = train(load_config(config_path), device, resume=True)
+base_model = load_model(base_config, device)
 history = pd.DataFrame(base_run.history)
 print(
     f"{base_run.parameters:,} parameters; {base_run.steps} steps, {base_run.steps_run} of them in this "
@@ -310,15 +326,15 @@ if PROFILE != "smoke":  # a few smoke steps prove nothing either way
 # 3. the centre following a path given frame by frame.
 
 # %%
-colours = np.arange(len(vd.SHAPE_COLOURS))
+colours = np.arange(len(SHAPE_COLOURS))
 half = FRAMES // 2
 path = np.stack(
     [np.linspace(-0.6, 0.6, FRAMES), np.linspace(0.5, -0.5, FRAMES)], axis=1
 ).astype(np.float32)
 start = time.perf_counter()
 constant = {
-    c: vd.to_frames(
-        vd.sample(
+    c: tensor_to_clips(
+        sample(
             base_model,
             base_config,
             LABEL_SAMPLES,
@@ -330,8 +346,8 @@ constant = {
     for c in colours
 }
 switch_labels = np.array([0] * half + [2] * (FRAMES - half))
-switched = vd.to_frames(
-    vd.sample(
+switched = tensor_to_clips(
+    sample(
         base_model,
         base_config,
         LABEL_SAMPLES,
@@ -352,7 +368,7 @@ position_error_px = float(np.nanmean(np.abs(centres - path)) * (SIZE - 1) / 2)
 # the same distance for shapes that ignore the path: the training clips' own positions
 ignoring_path_px = float(np.mean(np.abs(train_data["vectors"] - path)) * (SIZE - 1) / 2)
 rows = [
-    viz.caption(viz.grid(constant[c][0], pad=1), f"{vd.SHAPE_COLOURS[c]} on every frame")
+    viz.caption(viz.grid(constant[c][0], pad=1), f"{SHAPE_COLOURS[c]} on every frame")
     for c in colours
 ]
 rows.append(viz.caption(viz.grid(switched[0], pad=1), f"red, then blue from frame {half}"))
@@ -365,7 +381,7 @@ viz.glue("label_control", fig)
 plt.show()
 pd.DataFrame(
     {
-        "asked": [f"{vd.SHAPE_COLOURS[c]} on every frame" for c in colours]
+        "asked": [f"{SHAPE_COLOURS[c]} on every frame" for c in colours]
         + ["red before the switch", "blue after the switch"],
         "frames showing it": [(read[c] == c).mean() for c in colours] + [before, after],
     }
@@ -412,7 +428,7 @@ rates = {}
 samples_by = {}
 for sampler, steps in (("ddpm", DDPM_STEPS), ("ddim", DDIM_STEPS)):
     start = time.perf_counter()
-    clips = vd.sample(
+    clips = sample(
         base_model,
         base_config,
         LABEL_SAMPLES,
@@ -424,7 +440,7 @@ for sampler, steps in (("ddpm", DDPM_STEPS), ("ddim", DDIM_STEPS)):
         show_progress=True,
     )
     seconds = time.perf_counter() - start
-    samples_by[sampler] = vd.to_frames(clips)
+    samples_by[sampler] = tensor_to_clips(clips)
     rates[sampler] = {
         "steps": steps,
         "seconds": seconds,
@@ -472,7 +488,7 @@ claims.say(
 # of both kinds; the held-out shapes and the held-out shots score it.
 
 # %%
-viz.show_code(vd.modules()["AdaIN"], vd.low_resolution)
+viz.show_code(AdaIN, low_resolution)
 
 # %%
 upsampler_key = runtime.settings_key(
@@ -487,7 +503,7 @@ upsampler_key = runtime.settings_key(
         "sequences": SHAPE_SEQUENCES,
     }
 )
-upsampler_config = vd.create_config(
+upsampler_config = create_config(
     {
         "kind": "upsampler",
         "name": "upsampler",
@@ -509,20 +525,20 @@ upsampler_config = vd.create_config(
         "sampling.steps": UPSAMPLER_SAMPLE_STEPS,
     }
 )
-upsampler_path = vd.write_config(upsampler_config, OUT / "upsampler.yaml", overwrite=True)
-upsampler_run = vd.train(vd.load_config(upsampler_path), device, resume=True)
-upsampler = vd.load_model(upsampler_config, device)
+upsampler_path = write_config(upsampler_config, OUT / "upsampler.yaml", overwrite=True)
+upsampler_run = train(load_config(upsampler_path), device, resume=True)
+upsampler = load_model(upsampler_config, device)
 print(
     f"upsampler: {upsampler_run.parameters:,} parameters, {upsampler_run.seconds:.0f} s of training in all"
 )
-up_data = vd.training_clips(upsampler_config)
+up_data = training_clips(upsampler_config)
 every = max(1, len(up_data["clips"]) // 64)
-residual = vd.prepare_batch(
+residual = prepare_batch(
     upsampler_config, up_data, np.arange(0, len(up_data["clips"]), every), "cpu"
 )["clips"]
 print(
     f"the residual over bicubic in {len(residual)} training clips spreads by {float(residual.std()):.3f} "
-    f"(diffusion.data_std is {upsampler_config['diffusion']['data_std']})"
+    f"(diffusion.data_std is {upsampler_config.diffusion.data_std})"
 )
 
 # %% [markdown]
@@ -556,13 +572,13 @@ test_real, test_real_masks = frames_hi[np.stack(windows)], masks_hi[np.stack(win
 def upsample_scores(
     clips: np.ndarray, masks: np.ndarray | None
 ) -> dict[str, dict[str, float]]:
-    truth = vd.to_tensor(clips)
-    low, up = vd.low_resolution(truth, SIZE)
+    truth = clips_to_tensor(clips)
+    low, up = low_resolution(truth, SIZE)
     start = time.perf_counter()
-    made = vd.sample(upsampler, upsampler_config, len(clips), seed=SEED, low=low)
+    made = sample(upsampler, upsampler_config, len(clips), seed=SEED, low=low)
     fps = len(clips) * FRAMES / (time.perf_counter() - start)
     truth_f, made_f, up_f = (
-        vd.to_frames(x).reshape(-1, HIGH_SIZE, HIGH_SIZE, 3) for x in (truth, made, up)
+        tensor_to_clips(x).reshape(-1, HIGH_SIZE, HIGH_SIZE, 3) for x in (truth, made, up)
     )
     flat_masks = None if masks is None else masks.reshape(-1, HIGH_SIZE, HIGH_SIZE)
     scores = {}
@@ -609,7 +625,7 @@ for title, frames_by in (("held-out shapes", shape_frames), ("held-out shot", re
 # three step counts:
 
 # %%
-low_shapes, _ = vd.low_resolution(vd.to_tensor(test_shapes), SIZE)
+low_shapes, _ = low_resolution(clips_to_tensor(test_shapes), SIZE)
 truth_frames = shape_frames["truth"]
 step_rows = {}
 for steps in sorted({1, UPSAMPLER_SAMPLE_STEPS, 4 * UPSAMPLER_SAMPLE_STEPS}):
@@ -618,7 +634,7 @@ for steps in sorted({1, UPSAMPLER_SAMPLE_STEPS, 4 * UPSAMPLER_SAMPLE_STEPS}):
     ):  # the table above sampled these already, with the same seed
         made = shape_frames["AdaIN upsampler"]
     else:
-        clips = vd.sample(
+        clips = sample(
             upsampler,
             upsampler_config,
             len(test_shapes),
@@ -626,7 +642,7 @@ for steps in sorted({1, UPSAMPLER_SAMPLE_STEPS, 4 * UPSAMPLER_SAMPLE_STEPS}):
             low=low_shapes,
             steps=steps,
         )
-        made = vd.to_frames(clips).reshape(-1, HIGH_SIZE, HIGH_SIZE, 3)
+        made = tensor_to_clips(clips).reshape(-1, HIGH_SIZE, HIGH_SIZE, 3)
     step_rows[steps] = {
         "psnr": metrics.psnr(made, truth_frames),
         "sharpness": metrics.sharpness(made),
@@ -692,18 +708,18 @@ if PROFILE != "smoke":
 # %% [markdown]
 # ## The command-line tool
 #
-# Everything above is what `python -m helpers.video_diffusion` does outside a notebook. Here it
+# Everything above is what `python -m helpers.pixel_video_diffusion` does outside a notebook. Here it
 # generates two clips from the chapter's base model with a label switch, and applies the
 # upsampler because the config names it. It writes a GIF and an MP4 per clip; the GIFs are
 # shown below. (The course's tests check that the same seed gives the same GIF bytes.)
 
 # %%
-cli_config = dict(base_config, upsampler=str(upsampler_path))
-cli_path = vd.write_config(cli_config, OUT / "base_with_upsampler.yaml", overwrite=True)
+cli_config = with_upsampler(base_config, upsampler_path)
+cli_path = write_config(cli_config, OUT / "base_with_upsampler.yaml", overwrite=True)
 command = [
     sys.executable,
     "-m",
-    "helpers.video_diffusion",
+    "helpers.pixel_video_diffusion",
     "generate",
     "-c",
     str(cli_path),
@@ -720,7 +736,7 @@ command = [
     "--quiet",
 ]
 print(
-    "$ python -m helpers.video_diffusion "
+    "$ python -m helpers.pixel_video_diffusion "
     + " ".join(command[3:]).replace(str(runtime.course_root()) + "/", "")
 )
 done = subprocess.run(command, capture_output=True, text=True, cwd=runtime.course_root())
@@ -738,11 +754,11 @@ for gif in sorted((OUT / "cli_samples").glob("*.gif")):
 # Try it in a terminal (`--help` lists every option of each command):
 #
 # ```bash
-# python -m helpers.video_diffusion create-config --out my.yaml            # asks for each value
-# python -m helpers.video_diffusion train --config my.yaml --device cuda   # --resume continues
-# python -m helpers.video_diffusion generate -c my.yaml --device cuda --out-dir out --seed 0 -n 4 \
+# python -m helpers.pixel_video_diffusion create-config --out my.yaml            # asks for each value
+# python -m helpers.pixel_video_diffusion train --config my.yaml --device cuda   # --resume continues
+# python -m helpers.pixel_video_diffusion generate -c my.yaml --device cuda --out-dir out --seed 0 -n 4 \
 #     --labels red,red,red,red,blue,blue,blue,blue
-# accelerate launch --multi_gpu --num_processes 2 -m helpers.video_diffusion train --config my.yaml   # 2 GPUs
+# accelerate launch --multi_gpu --num_processes 2 -m helpers.pixel_video_diffusion train --config my.yaml   # 2 GPUs
 # ```
 #
 # ## Results (registry)

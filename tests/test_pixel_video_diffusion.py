@@ -1,4 +1,4 @@
-"""helpers.video_diffusion: the config schema, the network, training with resume, sampling, the
+"""helpers.pixel_video_diffusion: the typed config, the network, training with resume, sampling, the
 command line end to end (one process and two under accelerate launch) and its one-line errors."""
 
 from __future__ import annotations
@@ -15,8 +15,16 @@ import pytest
 import torch
 import yaml
 
-from helpers import video_diffusion as vd
+from helpers import configs
+from helpers.datasets import clip_span
 from helpers.errors import BadInputError
+from helpers.pixel_video_diffusion import config as cfg
+from helpers.pixel_video_diffusion.__main__ import main
+from helpers.pixel_video_diffusion.data import training_clips
+from helpers.pixel_video_diffusion.diffusion import sample
+from helpers.pixel_video_diffusion.generate import parse_labels, parse_vectors
+from helpers.pixel_video_diffusion.model import MAX_RELATIVE, AdaIN, TemporalAttention, build_model
+from helpers.pixel_video_diffusion.train import CHECKPOINT, checkpoint_path, load_model, train
 
 TINY = {
     "data.size": 16,
@@ -41,12 +49,12 @@ TINY_SETS = [
 ]
 
 
-def tiny(tmp_path: Path, **overrides) -> dict:
-    return vd.check_config(vd.defaults(output_dir=str(tmp_path / "run"), **{**TINY, **overrides}))
+def tiny(tmp_path: Path, **overrides) -> cfg.VideoDiffusionConfig:
+    return cfg.check_config(cfg.defaults(output_dir=str(tmp_path / "run"), **{**TINY, **overrides}))
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = vd.main(list(argv))
+    code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -55,11 +63,11 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_defaults_pass_their_own_check_and_round_trip_through_yaml(tmp_path):
-    config = vd.defaults()
-    path = vd.write_config(config, tmp_path / "c.yaml")
-    loaded = vd.load_config(path)
-    assert loaded["model"] == config["model"] and loaded["training"] == config["training"]
-    assert Path(loaded["output_dir"]) == (tmp_path / config["output_dir"]).resolve()
+    config = cfg.defaults()
+    path = cfg.write_config(config, tmp_path / "c.yaml")
+    loaded = cfg.load_config(path)
+    assert loaded.model == config.model and loaded.training == config.training
+    assert Path(loaded.output_dir) == (tmp_path / config.output_dir).resolve()
     assert "# frames per clip (X)" in path.read_text()  # every key carries its documentation
 
 
@@ -91,7 +99,9 @@ def _write(tmp_path: Path, config: dict) -> Path:
     ],
 )
 def test_bad_configs_are_refused_in_one_line(tmp_path, capsys, edit, expected):
-    config = vd.defaults(**{"training.steps": 1, "data.sequences": 8})  # short, should the check miss
+    config = configs.to_mapping(
+        cfg.defaults(**{"training.steps": 1, "data.sequences": 8})
+    )  # short, should the check miss
     edit(config)
     path = _write(tmp_path, config)
     code, _, err = run_cli(capsys, "train", "--config", str(path), "--device", "cpu")
@@ -127,22 +137,22 @@ def test_a_config_that_is_not_yaml_or_not_a_mapping(tmp_path, capsys):
 )
 def test_the_network_keeps_the_clip_shape(tmp_path, overrides):
     config = tiny(tmp_path, **overrides)
-    model = vd.build_model(config)
+    model = build_model(config)
     x = torch.randn(2, 3, 4, 16, 16)
-    low = torch.randn(2, 3, 4, 16, 16) if config["kind"] == "upsampler" else None
+    low = torch.randn(2, 3, 4, 16, 16) if config.kind == "upsampler" else None
     out = model(x, torch.tensor([3, 50]), low=low)
     assert out.shape == x.shape
 
 
 def test_temporal_attention_uses_relative_positions_beyond_the_table():
-    attention = vd.modules()["TemporalAttention"](8, 2)
-    x = torch.randn(1, 8, vd.MAX_RELATIVE + 9, 2, 2)
+    attention = TemporalAttention(8, 2)
+    x = torch.randn(1, 8, MAX_RELATIVE + 9, 2, 2)
     assert attention(x).shape == x.shape
 
 
 def test_a_frames_label_reaches_the_model_output(tmp_path):
     config = tiny(tmp_path)
-    model = vd.build_model(config)
+    model = build_model(config)
     for p in model.parameters():  # zero-initialised output layers would hide the labels
         torch.nn.init.normal_(p, std=0.05)
     x, t = torch.randn(1, 3, 4, 16, 16), torch.tensor([10])
@@ -155,7 +165,7 @@ def test_a_frames_label_reaches_the_model_output(tmp_path):
 
 
 def test_adain_normalises_each_frame_then_applies_its_style():
-    adain = vd.modules()["AdaIN"](4, 3)
+    adain = AdaIN(4, 3)
     torch.nn.init.normal_(adain.affine.weight)
     x = torch.randn(2, 4, 3, 5, 5) * 7 + 2
     style = torch.randn(2, 3, 3)
@@ -170,9 +180,9 @@ def test_adain_normalises_each_frame_then_applies_its_style():
 
 
 def test_clips_keep_x_frames_with_m_skipped():
-    assert vd.clip_span(8, 1) == 15 and vd.clip_span(8, 0) == 8 and vd.clip_span(3, 4) == 11
-    config = vd.check_config(vd.defaults(**{**TINY, "data.frames": 3, "data.skip": 2}))
-    data = vd.training_clips(config)
+    assert clip_span(8, 1) == 15 and clip_span(8, 0) == 8 and clip_span(3, 4) == 11
+    config = cfg.check_config(cfg.defaults(**{**TINY, "data.frames": 3, "data.skip": 2}))
+    data = training_clips(config)
     from helpers.datasets import labelled_shapes
 
     full, classes, _ = labelled_shapes(16, frames=7, size=16, seed=0)
@@ -192,17 +202,17 @@ def test_a_folder_of_extracted_frames_makes_clips(tmp_path):
         Image.fromarray(np.full((20, 30, 3), i * 20, np.uint8)).save(folder / f"f{i}.png")
         entries.append({"file": f"f{i}.png", "index": i, "time": i / 25})
     (folder / "frames.json").write_text(json.dumps({"frames": entries, "count": 9}))
-    config = vd.check_config(
-        vd.defaults(
+    config = cfg.check_config(
+        cfg.defaults(
             **{**TINY, "data.source": "folder", "data.folder": str(folder), "labels.classes": 0, "labels.vector_dim": 0}
         )
     )
-    clips = vd.training_clips(config)["clips"]
-    assert clips.shape == (9 - vd.clip_span(4, 1) + 1, 4, 16, 16, 3)
+    clips = training_clips(config)["clips"]
+    assert clips.shape == (9 - clip_span(4, 1) + 1, 4, 16, 16, 3)
     np.testing.assert_array_equal(clips[1, :, 0, 0, 0], [20, 60, 100, 140])  # frames 1, 3, 5, 7
     (folder / "f3.png").write_bytes(b"not a png")
     with pytest.raises(BadInputError, match="f3.png: cannot be read"):
-        vd.training_clips(config)
+        training_clips(config)
 
 
 # --- training and sampling ---------------------------------------------------------------------
@@ -210,74 +220,74 @@ def test_a_folder_of_extracted_frames_makes_clips(tmp_path):
 
 def test_training_resumes_exactly_where_it_stopped(tmp_path):
     config = tiny(tmp_path / "a")
-    whole = vd.train(config, "cpu", show_progress=False)
+    whole = train(config, "cpu", show_progress=False)
     assert whole.steps == 4 and whole.steps_run == 4
     interrupted = tiny(tmp_path / "b")
-    first = vd.train(interrupted, "cpu", stop_after=2, show_progress=False)
+    first = train(interrupted, "cpu", stop_after=2, show_progress=False)
     assert first.steps == 2
     with pytest.raises(BadInputError, match="pass --resume"):
-        vd.train(interrupted, "cpu", show_progress=False)
-    second = vd.train(interrupted, "cpu", resume=True, show_progress=False)
+        train(interrupted, "cpu", show_progress=False)
+    second = train(interrupted, "cpu", resume=True, show_progress=False)
     assert second.steps_run == 2 and second.steps == 4
-    a = torch.load(vd.checkpoint_path(config), weights_only=False)
-    b = torch.load(vd.checkpoint_path(interrupted), weights_only=False)
+    a = torch.load(checkpoint_path(config), weights_only=False)
+    b = torch.load(checkpoint_path(interrupted), weights_only=False)
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
     assert [h["loss"] for h in a["history"]] == [h["loss"] for h in b["history"]]
-    again = vd.train(interrupted, "cpu", resume=True, show_progress=False)
+    again = train(interrupted, "cpu", resume=True, show_progress=False)
     assert again.steps_run == 0
     for key, value in (("model.width", 16), ("training.seed", 5), ("data.skip", 0)):
         changed = tiny(tmp_path / "b", **{key: value})
         with pytest.raises(BadInputError, match=f"other values of {key}"):
-            vd.train(changed, "cpu", resume=True, show_progress=False)
+            train(changed, "cpu", resume=True, show_progress=False)
         with pytest.raises(BadInputError, match=f"other values of {key}"):
-            vd.load_model(changed)
+            load_model(changed)
     more = tiny(tmp_path / "b", **{"training.steps": 6, "sampling.steps": 9})  # only more steps: continues
-    assert vd.train(more, "cpu", resume=True, show_progress=False).steps_run == 2
+    assert train(more, "cpu", resume=True, show_progress=False).steps_run == 2
 
 
 def test_sampling_is_seeded_and_guidance_needs_labels(tmp_path):
     config = tiny(tmp_path)
-    vd.train(config, "cpu", show_progress=False)
-    model = vd.load_model(config)
+    train(config, "cpu", show_progress=False)
+    model = load_model(config)
     labels = np.array([0, 0, 3, 3])
-    a = vd.sample(model, config, 2, seed=5, classes=labels)
-    b = vd.sample(model, config, 2, seed=5, classes=labels)
-    c = vd.sample(model, config, 2, seed=6, classes=labels)
+    a = sample(model, config, 2, seed=5, classes=labels)
+    b = sample(model, config, 2, seed=5, classes=labels)
+    c = sample(model, config, 2, seed=6, classes=labels)
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert a.shape == (2, 3, 4, 16, 16) and a.abs().max() <= 1
-    ddpm = vd.sample(model, config, 1, seed=5, sampler="ddpm", steps=5)
+    ddpm = sample(model, config, 1, seed=5, sampler="ddpm", steps=5)
     assert ddpm.shape == (1, 3, 4, 16, 16)
 
 
 def test_upsampler_returns_the_high_resolution_clip(tmp_path):
     config = tiny(tmp_path, kind="upsampler", **{"data.low_size": 8, "labels.classes": 0, "labels.vector_dim": 0})
-    vd.train(config, "cpu", show_progress=False)
-    model = vd.load_model(config)
+    train(config, "cpu", show_progress=False)
+    model = load_model(config)
     low = torch.rand(2, 3, 4, 8, 8) * 2 - 1
-    high = vd.sample(model, config, 2, seed=0, low=low)
+    high = sample(model, config, 2, seed=0, low=low)
     assert high.shape == (2, 3, 4, 16, 16)
 
 
 def test_labels_are_parsed_per_frame_and_refused_in_one_line(tmp_path):
     config = tiny(tmp_path)
-    np.testing.assert_array_equal(vd.parse_labels("0,0,3,3", config), [0, 0, 3, 3])
-    np.testing.assert_array_equal(vd.parse_labels("blue", config), [2, 2, 2, 2])
-    assert vd.parse_vectors("0.5,-0.5", config).shape == (4, 2)
+    np.testing.assert_array_equal(parse_labels("0,0,3,3", config), [0, 0, 3, 3])
+    np.testing.assert_array_equal(parse_labels("blue", config), [2, 2, 2, 2])
+    assert parse_vectors("0.5,-0.5", config).shape == (4, 2)
     for text, message in [
         ("0,1,2", "3 labels given, the model makes 4 frames"),
         ("7", "'7' is not a class"),
         ("", "is not a class"),
     ]:
         with pytest.raises(BadInputError, match=message):
-            vd.parse_labels(text, config)
+            parse_labels(text, config)
     with pytest.raises(BadInputError, match="must hold 2 finite numbers"):
-        vd.parse_vectors("1,2,3", config)
+        parse_vectors("1,2,3", config)
     unlabelled = tiny(tmp_path, **{"labels.classes": 0, "labels.vector_dim": 0})
     with pytest.raises(BadInputError, match="trained without class labels"):
-        vd.parse_labels("0", unlabelled)
+        parse_labels("0", unlabelled)
     with pytest.raises(BadInputError, match="trained without label vectors"):
-        vd.parse_vectors("0,0", unlabelled)
+        parse_vectors("0,0", unlabelled)
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -301,7 +311,7 @@ def test_cli_create_train_generate_end_to_end(tmp_path, capsys):
     code, out, err = run_cli(capsys, "train", "--config-path", str(config), "--device", "cpu", "--quiet")
     assert code == 0, err
     assert "trained 4 steps on 1 process(es)" in out
-    assert (tmp_path / "run" / vd.CHECKPOINT).is_file()
+    assert (tmp_path / "run" / CHECKPOINT).is_file()
     args = [
         "generate",
         "-c",
@@ -358,9 +368,9 @@ def test_cli_create_config_asks_what_flags_do_not_give(tmp_path, capsys, monkeyp
     path = tmp_path / "up.yaml"
     code, out, err = run_cli(capsys, "create-config", "--out", str(path), "--interactive", "--steps", "10")
     assert code == 0, err
-    config = vd.load_config(path)
-    assert config["kind"] == "upsampler" and config["data"]["size"] == 64 and config["data"]["low_size"] == 16
-    assert config["training"]["steps"] == 10  # given as a flag: not asked
+    config = cfg.load_config(path)
+    assert config.kind == "upsampler" and config.data.size == 64 and config.data.low_size == 16
+    assert config.training.steps == 10  # given as a flag: not asked
     assert "is not an integer" in err  # 'sixteen' was asked again
     code, _, err = run_cli(capsys, "create-config", "--out", str(path), "--defaults")
     assert code == 2 and "exists already" in err
@@ -374,9 +384,9 @@ def test_cli_create_config_asks_what_flags_do_not_give(tmp_path, capsys, monkeyp
 def test_every_command_has_help(capsys):
     for command in ("create-config", "train", "generate"):
         with pytest.raises(SystemExit) as exit_info:
-            vd.main([command, "--help"])
+            main([command, "--help"])
         assert exit_info.value.code == 0
-        assert "usage: python -m helpers.video_diffusion" in capsys.readouterr().out
+        assert "usage: python -m helpers.pixel_video_diffusion" in capsys.readouterr().out
 
 
 def test_accelerate_launch_trains_on_two_cpu_processes(tmp_path, capsys):
@@ -408,7 +418,7 @@ def test_accelerate_launch_trains_on_two_cpu_processes(tmp_path, capsys):
         "--quiet",
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=300, cwd=Path(vd.__file__).parents[1]
+        command, capture_output=True, text=True, env=env, timeout=300, cwd=Path(cfg.__file__).parents[2]
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("trained 4 steps on 2 process(es)") == 1, done.stdout  # the main process reports
