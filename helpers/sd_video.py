@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import BadInputError, run_command
 from .pretrained import plan_weights
+from .tensors import frames_to_tensor, tensor_to_frames
 
 SD_HUB_ID = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
@@ -237,27 +238,13 @@ def train_tiny_unet(latents, steps: int, checkpoint: str | Path, *, seed: int, d
 # --- next frames ---------------------------------------------------------------------------
 
 
-def to_tensor(frames: np.ndarray):
-    """(N, H, W, 3) uint8 or [0, 1] floats -> (N, 3, H, W) float tensor in [0, 1]."""
-    import torch
-
-    from .metrics import as_unit_float
-
-    return torch.from_numpy(as_unit_float(frames, "frames").copy()).permute(0, 3, 1, 2).float()
-
-
-def to_frames(images) -> np.ndarray:
-    """(N, 3, H, W) tensor in [0, 1] -> (N, H, W, 3) float array."""
-    return images.detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
-
-
 def make_next(pipe, prompt_embeds, frames: np.ndarray, *, strength: float, steps: int, seed: int) -> np.ndarray:
     """The next frame of each of `frames` (N, H, W, 3) through `pipe`: img2img from the frame at
     `strength`, or InstructPix2Pix conditioned on it, from seeded noise (same seed, same frames)."""
     import torch
     from diffusers import StableDiffusionInstructPix2PixPipeline
 
-    images = to_tensor(frames)
+    images = frames_to_tensor(frames)
     common = {
         "image": images,
         "prompt_embeds": prompt_embeds.expand(len(images), -1, -1).to(pipe.device),
@@ -270,7 +257,7 @@ def make_next(pipe, prompt_embeds, frames: np.ndarray, *, strength: float, steps
         out = pipe(**common, image_guidance_scale=1.0)
     else:
         out = pipe(**common, strength=strength)
-    return to_frames(out.images)
+    return tensor_to_frames(out.images)
 
 
 def predictor(pipe, prompt_embeds, *, strength: float, steps: int, seed: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -499,7 +486,7 @@ class StreamPath:
         """The output for every input frame of the stream (N, H, W, 3), in order."""
         import torch
 
-        images = to_tensor(frames)
+        images = frames_to_tensor(frames)
         kept, previous = [], None
         for i, image in enumerate(images):
             if self._keep(image, previous):
@@ -512,7 +499,7 @@ class StreamPath:
         position = {i: n for n, i in enumerate(kept)}
         for i in range(len(images)):
             out[i] = made[position[int(source[i])]]
-        return to_frames(out)
+        return tensor_to_frames(out)
 
     def _one_by_one(self, images):
         import torch

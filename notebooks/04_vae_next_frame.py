@@ -115,6 +115,7 @@ from helpers import (
     results,
     rollout,
     runtime,
+    tensors,
     training,
     viz,
 )
@@ -317,10 +318,6 @@ print(
 
 
 # %%
-def checkpoint_path(name: str, **settings) -> Path:
-    return OUT / f"{name}-{runtime.settings_key(settings)}.pt"
-
-
 def cvae_loss(model, batch, step):
     x, y = batch
     prediction, q, p = model(x, y)
@@ -363,7 +360,7 @@ cvae_run = training.fit(
     mnist_pairs,
     cvae_loss,
     VAE_STEPS,
-    checkpoint_path("cvae", **settings),
+    training.checkpoint_path(OUT, "cvae", **settings),
     seed=SEED,
     every=250,
     device=device,
@@ -375,7 +372,7 @@ ae_run = training.fit(
     mnist_pairs,
     ae_loss,
     VAE_STEPS,
-    checkpoint_path("ae", **settings),
+    training.checkpoint_path(OUT, "ae", **settings),
     seed=SEED,
     every=250,
     device=device,
@@ -427,22 +424,22 @@ with torch.no_grad():
     )  # (N, S, 1, 64, 64)
 
 
-def to_frames(t: torch.Tensor) -> np.ndarray:
+def one_frame_sequences(t: torch.Tensor) -> np.ndarray:
     """(N, C, H, W) tensors in [0, 1] -> (N, 1, H, W, C) one-frame sequences for helpers.metrics."""
-    return t.detach().float().cpu().permute(0, 2, 3, 1).numpy()[:, None].clip(0, 1)
+    return tensors.tensor_to_frames(t)[:, None]
 
 
-truth = to_frames(y)
+truth = one_frame_sequences(y)
 pairwise = (samples[:, :, None] - samples[:, None]).abs().mean(dim=(3, 4, 5))  # (N, S, S)
 diversity = (pairwise.sum(dim=(1, 2)) / (SAMPLES * (SAMPLES - 1))).mean().item()
 errors = ((samples - y[:, None]) ** 2).mean(dim=(2, 3, 4))  # (N, S)
 best = samples[torch.arange(len(x)), errors.argmin(dim=1)]
 sequences = test_seq.numpy().transpose(0, 1, 3, 4, 2)  # (N, T, H, W, 1)
 candidates = {
-    "conditional VAE (mean of samples)": to_frames(samples.mean(dim=1)),
-    "conditional VAE (best of samples)": to_frames(best),
-    "conditional VAE (one sample)": to_frames(samples[:, 0]),
-    "deterministic autoencoder": to_frames(ae_pred),
+    "conditional VAE (mean of samples)": one_frame_sequences(samples.mean(dim=1)),
+    "conditional VAE (best of samples)": one_frame_sequences(best),
+    "conditional VAE (one sample)": one_frame_sequences(samples[:, 0]),
+    "deterministic autoencoder": one_frame_sequences(ae_pred),
     **{
         name: np.stack([p(seq[8:10]) for seq in sequences])[:, None]
         for name, p in baselines.BASELINES.items()
@@ -468,10 +465,14 @@ one_step.round(4)
 
 # %%
 row = int(errors.min(dim=1).values.argsort()[len(x) // 2])  # a typical test input
-picture = [to_frames(x)[row, 0], truth[row, 0], to_frames(ae_pred)[row, 0]]
+picture = [
+    one_frame_sequences(x)[row, 0],
+    truth[row, 0],
+    one_frame_sequences(ae_pred)[row, 0],
+]
 titles = ["input (frame 9)", "truth (frame 10)", "autoencoder"]
 for s in range(SAMPLES):
-    picture.append(to_frames(samples[:, s])[row, 0])
+    picture.append(one_frame_sequences(samples[:, s])[row, 0])
     titles.append(f"CVAE sample {s + 1}")
 futures_figure = viz.show_frames(picture, titles, size=1.6)
 viz.glue("futures", futures_figure)
@@ -822,7 +823,7 @@ latent_run = training.fit(
     latent_batch,
     latent_loss,
     LATENT_STEPS,
-    checkpoint_path("latent-next", **ae_settings, ae_steps=AUTOENCODER_STEPS),
+    training.checkpoint_path(OUT, "latent-next", **ae_settings, ae_steps=AUTOENCODER_STEPS),
     seed=SEED,
     every=250,
     device=device,

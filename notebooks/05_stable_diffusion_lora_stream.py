@@ -139,6 +139,7 @@ from helpers import (
     results,
     rollout,
     runtime,
+    tensors,
     training,
     viz,
 )
@@ -332,8 +333,6 @@ def frame_conditioned_loss(model, pick, step):
     return F.mse_loss(eps.float(), noise), {}
 
 
-viz.show_code(source_objective_loss, noise_prediction_loss, frame_conditioned_loss)
-
 # %%
 LOSSES = {
     "source objective": source_objective_loss,
@@ -472,9 +471,9 @@ with (
     torch.no_grad()
 ):  # the best any latent model can do here: the next frame through the autoencoder
     next_latents = pipe.vae.encode(
-        sv.to_tensor(following).to(device) * 2 - 1
+        tensors.frames_to_tensor(following).to(device) * 2 - 1
     ).latent_dist.mean
-    candidates["autoencoder: true next frame"] = sv.to_frames(
+    candidates["autoencoder: true next frame"] = tensors.tensor_to_frames(
         (pipe.vae.decode(next_latents).sample.clamp(-1, 1) + 1) / 2
     )
 one_step = pd.DataFrame(
@@ -620,7 +619,9 @@ print("CLIP feature similarity:", clip_score)
 def latent_cosine(a: np.ndarray, b: np.ndarray) -> float:
     with torch.no_grad():
         za, zb = (
-            pipe.vae.encode(sv.to_tensor(x).to(device) * 2 - 1).latent_dist.mean.flatten(1)
+            pipe.vae.encode(
+                tensors.frames_to_tensor(x).to(device) * 2 - 1
+            ).latent_dist.mean.flatten(1)
             for x in (a, b)
         )
     return float(F.cosine_similarity(za, zb).mean())

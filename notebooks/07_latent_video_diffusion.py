@@ -77,8 +77,8 @@ CONTENT_GUIDANCE = 2.0  # classifier-free guidance on the content embedding
 
 # %%
 # Stop here, in one line, if a value above cannot work (chapter 00 explains the check).
-from helpers import latent_video as lv
 from helpers import parameters
+from helpers.latent_video_diffusion import editing
 
 parameters.check(
     globals(),
@@ -102,7 +102,7 @@ parameters.check(
     LEARNING_RATE=parameters.positive(0.1),
     SAMPLE_STEPS=parameters.integer(1, 1000),
     TEST_CLIPS=parameters.integer(2, 64),
-    EDIT_LEVEL=parameters.integer(0, len(lv.STRUCTURE_BLUR) - 1),
+    EDIT_LEVEL=parameters.integer(0, len(editing.STRUCTURE_BLUR) - 1),
     CONTENT_GUIDANCE=parameters.number(0, 20),
 )
 
@@ -115,6 +115,10 @@ import pandas as pd
 import torch
 
 from helpers import claims, datasets, metrics, pretrained, results, runtime, training, viz
+from helpers.latent_video_diffusion import cost
+from helpers.latent_video_diffusion import diffusion as latent_diffusion
+from helpers.latent_video_diffusion.model import FrameAdapter, LatentVideoUNet, ResBlock
+from helpers.layers import CausalTemporalAttention
 
 runtime.seed_everything(SEED)
 CHAPTER = "07_latent_video_diffusion"
@@ -209,7 +213,7 @@ print(
 # ## One U-Net, three temporal designs
 #
 # The denoiser is a two-level U-Net over latent clips of shape (batch, channels, time,
-# height, width). Its residual blocks are where the designs differ (`helpers.latent_video`):
+# height, width). Its residual blocks are where the designs differ (`helpers.latent_video_diffusion.model`):
 #
 # 1. **3D convolutions**: both convolutions of every residual block have a 3×3×3 kernel, so each
 #    block mixes every frame with its two neighbours (the 1×1 skip paths and the down- and
@@ -232,7 +236,7 @@ print(
 # the course's tests check exactly and this page checks again on the trained model below.
 
 # %%
-viz.show_code(lv.FrameAdapter, lv.DirectedTemporalAttention, lv.ResBlock)
+viz.show_code(FrameAdapter, CausalTemporalAttention, ResBlock)
 
 # %% [markdown]
 # Training is the usual denoising objective (chapter 06): noise a clean latent clip $x_0$ to
@@ -250,10 +254,10 @@ viz.show_code(lv.FrameAdapter, lv.DirectedTemporalAttention, lv.ResBlock)
 # here.
 
 # %%
-viz.show_code(lv.diffusion_loss)
+viz.show_code(latent_diffusion.diffusion_loss)
 
 # %%
-ddpm, ddim = lv.schedulers()
+ddpm, ddim = latent_diffusion.schedulers()
 train_differences = torch.diff(latent_clips(train_windows), dim=2)
 difference_std = train_differences.std(dim=(0, 2, 3, 4)).clamp_min(1e-3)[
     None, :, None, None, None
@@ -283,18 +287,13 @@ def from_target(x: torch.Tensor, given: torch.Tensor, target: str) -> torch.Tens
     return x
 
 
-def build(temporal: str) -> lv.LatentVideoUNet:
+def build(temporal: str) -> LatentVideoUNet:
     torch.manual_seed(
         SEED
     )  # the same initial weights wherever the designs share a layer shape
-    return lv.LatentVideoUNet(
+    return LatentVideoUNet(
         C, temporal=temporal, width=WIDTH, max_frames=FRAMES, cond_channels=C
     ).to(device)
-
-
-def checkpoint_path(name: str, **settings) -> Path:
-    # named by every setting but the step count: more steps continue a finished run
-    return OUT / f"{results.slug(name)}-{runtime.settings_key(settings)}.pt"
 
 
 SETTINGS = {
@@ -317,7 +316,7 @@ for name, (temporal, target) in VARIANTS.items():
 
     def loss_fn(model, clip, step, target=target):
         x0, cond = diffusion_target(clip, target)
-        return lv.diffusion_loss(model, ddpm, x0, cond=cond), {}
+        return latent_diffusion.diffusion_loss(model, ddpm, x0, cond=cond), {}
 
     torch.manual_seed(SEED)  # the same noise draws for every design
     runs[name] = training.fit(
@@ -326,7 +325,7 @@ for name, (temporal, target) in VARIANTS.items():
         batch_fn,
         loss_fn,
         STEPS,
-        checkpoint_path(name, temporal=temporal, target=target, **SETTINGS),
+        training.checkpoint_path(OUT, name, temporal=temporal, target=target, **SETTINGS),
         seed=SEED,
         every=100,
         device=device,
@@ -403,7 +402,7 @@ def generate(model, target: str, clips: torch.Tensor, seed: int = SEED + 1) -> t
     given = clips[:, :, :1].to(device)
     cond = given.expand(-1, -1, FRAMES, -1, -1)
     shape = (len(clips), C, FRAMES, h, h)
-    made = lv.sample(
+    made = latent_diffusion.sample(
         model, ddim, shape, steps=SAMPLE_STEPS, seed=seed, device=device, cond=cond
     )
     return from_target(made, given, target).cpu()
@@ -440,10 +439,10 @@ for name, (_, target) in VARIANTS.items():
     x0, cond = diffusion_target(probe, target)
 
     def step(model=model, x0=x0, cond=cond):
-        return lv.diffusion_loss(model, ddpm, x0, cond=cond)
+        return latent_diffusion.diffusion_loss(model, ddpm, x0, cond=cond)
 
     torch.manual_seed(SEED)
-    memory = lv.training_step_memory(model, step, device=device)
+    memory = cost.training_step_memory(model, step, device=device)
     model.eval()
     start = time.perf_counter()
     made = decode_clips(generate(model, target, test_clips))
@@ -691,9 +690,9 @@ claims.holds(
 #
 # - **structure**: a proxy that needs no weights, each frame's luminance blurred by the
 #   level's amount and standardised per frame, so it keeps where things are and leaves their
-#   brightness and colour to the content (`lv.structure_signal`);
+#   brightness and colour to the content (`editing.structure_signal`);
 # - **content**: the course autoencoder's pooled latent, each channel's mean and spread over
-#   the frame, which holds colour and texture statistics and no layout (`lv.pooled_content`).
+#   the frame, which holds colour and texture statistics and no layout (`editing.pooled_content`).
 #
 # The model is design 3 with one structure channel added to its input, the content vector
 # added to its timestep embedding and $t_s$ embedded the same way. With probability 0.1 the
@@ -703,20 +702,20 @@ claims.holds(
 # classifier-free guidance here).
 
 # %%
-viz.show_code(lv.structure_signal, lv.pooled_content)
+viz.show_code(editing.structure_signal, editing.pooled_content)
 
 # %%
-LEVELS = len(lv.STRUCTURE_BLUR)
+LEVELS = len(editing.STRUCTURE_BLUR)
 structure = torch.stack(
-    [lv.structure_signal(images, h, level) for level in range(LEVELS)]
+    [editing.structure_signal(images, h, level) for level in range(LEVELS)]
 )  # (levels, N, 1, h, h)
-content = lv.pooled_content(latents)  # (N, 2C)
+content = editing.pooled_content(latents)  # (N, 2C)
 content_mean, content_std = (
     content[train_positions].mean(0),
     content[train_positions].std(0),
 )
 content = (content - content_mean) / content_std
-editor = lv.LatentVideoUNet(
+editor = LatentVideoUNet(
     C,
     temporal="2d+adapter+directed",
     width=WIDTH,
@@ -757,7 +756,7 @@ def edit_batch(generator: torch.Generator):
 
 def edit_loss(model, batch, step):
     x0, maps, vector, drop, level = batch
-    loss = lv.diffusion_loss(
+    loss = latent_diffusion.diffusion_loss(
         model, ddpm, x0, cond=maps, vector=vector, drop_vector=drop, level=level
     )
     return loss, {}
@@ -770,7 +769,7 @@ edit_run = training.fit(
     edit_batch,
     edit_loss,
     EDIT_STEPS,
-    checkpoint_path("gen1-editor", **SETTINGS),
+    training.checkpoint_path(OUT, "gen1-editor", **SETTINGS),
     seed=SEED,
     every=100,
     device=device,
@@ -804,7 +803,7 @@ source_truth = frames[edit_sources]
 
 def render(vector_positions: np.ndarray, level: int) -> np.ndarray:
     levels = torch.full((len(edit_sources),), level)
-    made = lv.sample(
+    made = latent_diffusion.sample(
         editor,
         ddim,
         (len(edit_sources), C, FRAMES, h, h),
@@ -820,9 +819,11 @@ def render(vector_positions: np.ndarray, level: int) -> np.ndarray:
 
 
 def structure_kept(made: np.ndarray) -> float:
-    ours = lv.structure_signal(torch.from_numpy(made).flatten(0, 1).permute(0, 3, 1, 2), h)
+    ours = editing.structure_signal(
+        torch.from_numpy(made).flatten(0, 1).permute(0, 3, 1, 2), h
+    )
     theirs = structure[0][torch.from_numpy(edit_sources).flatten()]
-    return lv.structure_correlation(ours, theirs)
+    return editing.structure_correlation(ours, theirs)
 
 
 def content_distance(made: np.ndarray, positions: np.ndarray) -> float:
@@ -830,7 +831,7 @@ def content_distance(made: np.ndarray, positions: np.ndarray) -> float:
         torch.from_numpy(made).flatten(0, 1).permute(0, 3, 1, 2).float() * 2 - 1
     ).cpu()
     ours = (
-        lv.pooled_content((encoded - latent_mean) / latent_std) - content_mean
+        editing.pooled_content((encoded - latent_mean) / latent_std) - content_mean
     ) / content_std
     goal = content[torch.from_numpy(np.repeat(positions, FRAMES))]
     return float((ours - goal).norm(dim=1).mean())
@@ -936,7 +937,7 @@ viz.show_sequences(
 knob = {}
 for level in range(LEVELS):
     made = renders[E] if level == EDIT_LEVEL else render(targets, level)
-    knob[f"level {level} (blur {lv.STRUCTURE_BLUR[level]:g})"] = {
+    knob[f"level {level} (blur {editing.STRUCTURE_BLUR[level]:g})"] = {
         "structure kept (correlation)": structure_kept(made),
         "distance to content target": content_distance(made, targets),
     }
@@ -1064,7 +1065,7 @@ registry.round(3)
 # 1. Turn `SKIP` up to 3: the clips span twice as much time as with `SKIP=1` and move more.
 #    Which design loses most against copying the first frame?
 # 2. Make design 3's attention bidirectional (drop `is_causal=True` in
-#    `DirectedTemporalAttention`). The causality check above must then fail; does quality
+#    `helpers.layers.CausalTemporalAttention`). The causality check above must then fail; does quality
 #    change?
 # 3. The difference model sums its errors along the clip. Model $z_i - z_0$ instead (every
 #    frame's difference from the given one): what happens to the drift curve?

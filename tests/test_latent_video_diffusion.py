@@ -1,4 +1,4 @@
-"""helpers.latent_video: the three temporal designs, causality of directed attention, structure/content."""
+"""helpers.latent_video_diffusion: the three temporal designs, causality of the directed design, structure/content."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import pytest
 import torch
 
 from helpers import datasets
-from helpers import latent_video as lv
 from helpers.errors import BadInputError
+from helpers.latent_video_diffusion import cost, editing
+from helpers.latent_video_diffusion import diffusion as latent_diffusion
+from helpers.latent_video_diffusion.model import TEMPORAL_DESIGNS, LatentVideoUNet
 
 
-def model(temporal: str, **kwargs) -> lv.LatentVideoUNet:
+def model(temporal: str, **kwargs) -> LatentVideoUNet:
     torch.manual_seed(0)
-    net = lv.LatentVideoUNet(4, temporal=temporal, width=16, max_frames=8, cond_channels=4, **kwargs)
+    net = LatentVideoUNet(4, temporal=temporal, width=16, max_frames=8, cond_channels=4, **kwargs)
     # zero-initialised output layers would hide every path; give them weights
     for p in net.parameters():
         if torch.count_nonzero(p) == 0:
@@ -21,7 +23,7 @@ def model(temporal: str, **kwargs) -> lv.LatentVideoUNet:
     return net.eval()
 
 
-def outputs_after_changing(net: lv.LatentVideoUNet, frame: int) -> tuple[torch.Tensor, torch.Tensor]:
+def outputs_after_changing(net: LatentVideoUNet, frame: int) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(1)
     x = torch.randn(2, 4, 6, 8, 8, generator=generator)
     cond = torch.randn(2, 4, 6, 8, 8, generator=generator)
@@ -39,19 +41,6 @@ def test_directed_design_is_exactly_causal():
         assert not torch.allclose(before[:, :, later], after[:, :, later])
 
 
-def test_directed_attention_alone_is_causal_and_sees_the_past():
-    attention = lv.DirectedTemporalAttention(8, heads=2)
-    torch.nn.init.normal_(attention.out.weight)
-    x = torch.randn(1, 8, 5, 3, 3)
-    changed = x.clone()
-    changed[:, :, 0] += torch.randn(changed[:, :, 0].shape)
-    y, z = attention(x), attention(changed)
-    assert all(not torch.allclose(y[:, :, i], z[:, :, i]) for i in range(5))  # frame 0 reaches all
-    changed = x.clone()
-    changed[:, :, 4] += torch.randn(changed[:, :, 4].shape)
-    assert torch.equal(attention(changed)[:, :, :4], y[:, :, :4])
-
-
 def test_3d_design_mixes_both_ways_and_adapter_design_not_at_all():
     before, after = outputs_after_changing(model("3d"), frame=3)
     assert not torch.allclose(before[:, :, 2], after[:, :, 2])  # 3D kernels look ahead too
@@ -62,13 +51,13 @@ def test_3d_design_mixes_both_ways_and_adapter_design_not_at_all():
 
 
 def test_designs_differ_in_parameters_as_described():
-    counts = {d: sum(p.numel() for p in model(d).parameters()) for d in lv.TEMPORAL_DESIGNS}
+    counts = {d: sum(p.numel() for p in model(d).parameters()) for d in TEMPORAL_DESIGNS}
     assert counts["3d"] > counts["2d+adapter+directed"] > counts["2d+adapter"]
 
 
 def test_bad_model_inputs_are_one_line_errors():
     with pytest.raises(BadInputError, match="temporal='4d'"):
-        lv.LatentVideoUNet(temporal="4d")
+        LatentVideoUNet(temporal="4d")
     net = model("2d+adapter")
     x = torch.randn(1, 4, 9, 8, 8)
     with pytest.raises(BadInputError, match="at most 8"):
@@ -78,13 +67,13 @@ def test_bad_model_inputs_are_one_line_errors():
     with pytest.raises(BadInputError, match="expected"):
         net(torch.randn(1, 3, 4, 8, 8), torch.tensor([1]))
     with pytest.raises(BadInputError, match="conditioning vector"):
-        lv.LatentVideoUNet(vector_dim=3, levels=2, width=16)(
+        LatentVideoUNet(vector_dim=3, levels=2, width=16)(
             torch.randn(1, 4, 2, 8, 8), torch.tensor([1]), level=torch.tensor([0])
         )
 
 
 def test_content_vector_and_levels_reach_the_output():
-    net = lv.LatentVideoUNet(4, width=16, vector_dim=8, levels=3, cond_channels=1)
+    net = LatentVideoUNet(4, width=16, vector_dim=8, levels=3, cond_channels=1)
     for p in net.parameters():
         if torch.count_nonzero(p) == 0:
             torch.nn.init.normal_(p, std=0.1)
@@ -98,26 +87,26 @@ def test_content_vector_and_levels_reach_the_output():
 
 
 def test_sampling_is_seeded_and_guidance_runs():
-    net = lv.LatentVideoUNet(4, width=16, vector_dim=2)
-    _, ddim = lv.schedulers(100)
+    net = LatentVideoUNet(4, width=16, vector_dim=2)
+    _, ddim = latent_diffusion.schedulers(100)
     kwargs = {"vector": torch.zeros(1, 2), "steps": 3}
-    a = lv.sample(net, ddim, (1, 4, 2, 8, 8), seed=4, **kwargs)
-    b = lv.sample(net, ddim, (1, 4, 2, 8, 8), seed=4, **kwargs)
-    c = lv.sample(net, ddim, (1, 4, 2, 8, 8), seed=5, guidance=2.0, **kwargs)
+    a = latent_diffusion.sample(net, ddim, (1, 4, 2, 8, 8), seed=4, **kwargs)
+    b = latent_diffusion.sample(net, ddim, (1, 4, 2, 8, 8), seed=4, **kwargs)
+    c = latent_diffusion.sample(net, ddim, (1, 4, 2, 8, 8), seed=5, guidance=2.0, **kwargs)
     assert torch.equal(a, b) and not torch.equal(a, c)
     with pytest.raises(BadInputError, match="steps=0"):
-        lv.sample(net, ddim, (1, 4, 2, 8, 8), steps=0)
+        latent_diffusion.sample(net, ddim, (1, 4, 2, 8, 8), steps=0)
 
 
 def test_diffusion_loss_trains_down():
     torch.manual_seed(0)
-    net = lv.LatentVideoUNet(4, width=16, cond_channels=4)
-    ddpm, _ = lv.schedulers(100)
+    net = LatentVideoUNet(4, width=16, cond_channels=4)
+    ddpm, _ = latent_diffusion.schedulers(100)
     x0 = torch.randn(4, 4, 3, 8, 8) * 0.5
     optimiser = torch.optim.Adam(net.parameters(), 3e-3)
     losses = []
     for _ in range(40):
-        loss = lv.diffusion_loss(net, ddpm, x0, cond=x0)
+        loss = latent_diffusion.diffusion_loss(net, ddpm, x0, cond=x0)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -129,9 +118,9 @@ def test_training_step_memory_counts_activations():
     x = torch.randn(2, 4, 4, 8, 8)
     cond = torch.randn(2, 4, 4, 8, 8)
     memory = {}
-    for design in lv.TEMPORAL_DESIGNS:
+    for design in TEMPORAL_DESIGNS:
         net = model(design)
-        memory[design] = lv.training_step_memory(net, lambda net=net: net(x, torch.tensor([3]), cond).square().mean())
+        memory[design] = cost.training_step_memory(net, lambda net=net: net(x, torch.tensor([3]), cond).square().mean())
         assert memory[design]["peak MiB"] > memory[design]["activations MiB"] > 0
     assert memory["2d+adapter+directed"]["activations MiB"] > memory["2d+adapter"]["activations MiB"]
 
@@ -147,23 +136,23 @@ def test_clip_windows_stay_inside_shots():
 
 def test_structure_signal_is_standardised_and_blur_removes_detail():
     frames = torch.rand(3, 3, 32, 32)
-    sharp = lv.structure_signal(frames, 16, level=0)
-    blurred = lv.structure_signal(frames, 16, level=3)
+    sharp = editing.structure_signal(frames, 16, level=0)
+    blurred = editing.structure_signal(frames, 16, level=3)
     assert sharp.shape == (3, 1, 16, 16)
     assert torch.allclose(sharp.mean(dim=(2, 3)), torch.zeros(3, 1), atol=1e-5)
     assert torch.allclose(sharp.std(dim=(2, 3)), torch.ones(3, 1), atol=1e-4)
     # brightness and colour are not structure
-    assert torch.allclose(lv.structure_signal(frames * 0.5 + 0.2, 16), sharp, atol=1e-4)
+    assert torch.allclose(editing.structure_signal(frames * 0.5 + 0.2, 16), sharp, atol=1e-4)
     detail = lambda s: (s[..., 1:, :] - s[..., :-1, :]).abs().mean()  # noqa: E731
     assert detail(blurred) < 0.5 * detail(sharp)
-    assert lv.structure_correlation(sharp, sharp) == pytest.approx(1.0)
-    assert abs(lv.structure_correlation(sharp, lv.structure_signal(torch.rand(3, 3, 32, 32), 16))) < 0.3
+    assert editing.structure_correlation(sharp, sharp) == pytest.approx(1.0)
+    assert abs(editing.structure_correlation(sharp, editing.structure_signal(torch.rand(3, 3, 32, 32), 16))) < 0.3
     with pytest.raises(BadInputError, match="structure level 4"):
-        lv.structure_signal(frames, 16, level=4)
+        editing.structure_signal(frames, 16, level=4)
 
 
 def test_pooled_content_ignores_layout():
     latents = torch.randn(2, 4, 8, 8)
     shuffled = latents.flatten(2)[:, :, torch.randperm(64)].reshape(2, 4, 8, 8)
-    assert torch.allclose(lv.pooled_content(latents), lv.pooled_content(shuffled), atol=1e-5)
-    assert lv.pooled_content(latents).shape == (2, 8)
+    assert torch.allclose(editing.pooled_content(latents), editing.pooled_content(shuffled), atol=1e-5)
+    assert editing.pooled_content(latents).shape == (2, 8)
