@@ -152,24 +152,24 @@ import torch
 from IPython.display import Audio, Video, display
 from scipy.ndimage import gaussian_filter1d
 
-from helpers import (
-    claims,
-    dance,
-    dance_metrics,
-    dancer,
-    manifest,
-    music,
-    results,
-    runtime,
-    training,
-    viz,
-)
+from helpers import claims, manifest, results, runtime, training, viz
+from helpers.dance import aistpp, dancer, drawing, music, skeleton
+from helpers.dance import cache as dance_cache
+from helpers.dance import config as dance_config
+from helpers.dance import data as dance_data
+from helpers.dance import evaluate as dance_evaluate
+from helpers.dance import metrics as dance_metrics
+from helpers.dance import model as dance_model
+from helpers.dance import render as dance_render
+from helpers.dance import search as dance_search
+from helpers.dance import train as dance_train
+from helpers.dance.generate import generate
 
 runtime.seed_everything(SEED)
 CHAPTER = "08_music_to_dance"
 OUT = runtime.build_dir(CHAPTER, PROFILE)
 device = runtime.select_device(DEVICE)
-config = dance.config_from(globals())
+config = dance_config.config_from(globals())
 print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_path(OUT)}")
 
 # %% [markdown]
@@ -193,7 +193,7 @@ print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_pat
 # `TEMPO_FACTORS`, so the same notes come at more than one speed.
 
 # %%
-pieces = dance.piece_ids()[:PIECES]
+pieces = dance_data.piece_ids()[:PIECES]
 example_audio, example_info = music.render_piece(
     pieces[0], SAMPLE_RATE, seconds=SECONDS, seed=SEED
 )
@@ -256,12 +256,12 @@ claims.say(
 # %%
 beat_times = np.asarray(example_info["beat_times"])
 strips = []
-for style in dance.STYLE_NAMES:
+for style in dancer.STYLE_NAMES:
     m = dancer.procedural_dance(
         beat_times, 8, fps=FPS, style=style, beats_per_bar=4, seed=SEED
     )
     picks = np.linspace(0, len(m) - 1, 8).round().astype(int)
-    body = dancer.draw_body(m.joints[picks], 96)
+    body = drawing.draw_body(m.joints[picks], 96)
     strips.append(viz.caption(np.concatenate(list(body), axis=1), style))
 plt.figure(figsize=(10, 5))
 plt.imshow(np.concatenate(strips, axis=0))
@@ -276,7 +276,7 @@ speed = np.linalg.norm(np.diff(joints, axis=0), axis=-1).mean(axis=1) * FPS
 smoothed = gaussian_filter1d(speed, dance_metrics.MOTION_BEAT_SMOOTHING)
 kinematic = dance_metrics.motion_beats(joints, FPS)
 music_beats = beat_times[beat_times < SECONDS] * FPS
-lengths = dancer.bone_lengths(joints)
+lengths = skeleton.bone_lengths(joints)
 fig, ax = plt.subplots(figsize=(10, 2.8))
 ax.plot(
     np.arange(len(speed)) / FPS, speed, lw=0.6, alpha=0.6, label="mean joint speed (m/s)"
@@ -317,7 +317,7 @@ claims.holds(np.ptp(lengths, axis=0).max() < 1e-5, "the skeleton's bone lengths 
 
 # %%
 started = time.perf_counter()
-data = dance.build_data(config)
+data = dance_data.build_data(config)
 data_seconds = time.perf_counter() - started
 summary = pd.DataFrame(
     [
@@ -333,10 +333,10 @@ print(f"rendered and danced in {data_seconds:.1f} s")
 # ### AIST++, when you have it
 #
 # The manifest's `aistpp` entry points at the AIST++ annotations. With them downloaded
-# (`helpers.manifest.fetch("aistpp")`, 2.5 GB, then unzipped), `dancer.load_aistpp_motion`
+# (`helpers.manifest.fetch("aistpp")`, 2.5 GB, then unzipped), `aistpp.load_aistpp_motion`
 # reads a sequence's `motions/<name>.pkl` (SMPL rotations at 60 fps) onto this chapter's
-# skeleton at `FPS`, `dancer.load_aistpp_keypoints` reads its `keypoints3d/<name>.pkl` (17 COCO
-# keypoints) as the 18 OpenPose keypoints the renderer draws, and `dancer.aistpp_music_id` names
+# skeleton at `FPS`, `aistpp.load_aistpp_keypoints` reads its `keypoints3d/<name>.pkl` (17 COCO
+# keypoints) as the 18 OpenPose keypoints the renderer draws, and `aistpp.aistpp_music_id` names
 # its music. Everything below then works on real dances.
 
 # %%
@@ -344,13 +344,13 @@ aist = manifest.entry("aistpp")
 folder = manifest.external_path(aist).with_suffix("")
 motions = sorted((folder / "motions").glob("*.pkl")) if folder.exists() else []
 if motions:
-    real = dancer.load_aistpp_motion(motions[0], FPS)
+    real = aistpp.load_aistpp_motion(motions[0], FPS)
     print(
-        f"{motions[0].name}: {len(real)} frames at {real.fps} fps, music {dancer.aistpp_music_id(motions[0].stem)}"
+        f"{motions[0].name}: {len(real)} frames at {real.fps} fps, music {aistpp.aistpp_music_id(motions[0].stem)}"
     )
     keypoints = folder / "keypoints3d" / motions[0].name
     if keypoints.exists():
-        print(f"its keypoints: {dancer.load_aistpp_keypoints(keypoints, FPS).shape}")
+        print(f"its keypoints: {aistpp.load_aistpp_keypoints(keypoints, FPS).shape}")
 else:
     print(
         f"AIST++ is not in {runtime.display_path(folder)}; the chapter uses the procedural dancer."
@@ -384,13 +384,14 @@ else:
 # (2 frames) keeps the joints from jittering.
 
 # %%
-generator_cls, discriminator_cls, _ = dance._torch_modules()
-viz.show_code(generator_cls, discriminator_cls, dance.gan_loss)
+viz.show_code(
+    dance_model.DanceGenerator, dance_model.SequenceDiscriminator, dance_train.gan_loss
+)
 
 # %% [markdown]
 # ## Measuring dances
 #
-# The papers compare sets of dances through features of each dance (`helpers.dance_metrics`,
+# The papers compare sets of dances through features of each dance (`helpers.dance.metrics`,
 # tested on hand-made motions in `tests/test_dance_metrics.py`):
 #
 # - **kinetic features** (72 numbers): for every joint, its mean horizontal and vertical kinetic
@@ -450,14 +451,14 @@ print(
 # runs trials of the same study.
 
 # %%
-storage = dance.study_storage(dance.study_file(config))
-trials_before = dance.trial_count(storage)
+storage = dance_search.study_storage(dance_search.study_file(config))
+trials_before = dance_search.trial_count(storage)
 started = time.perf_counter()
-study = dance.search(
+study = dance_search.search(
     data, config, storage, device=device, trial_dir=runtime.build_dir("dance", "trials")
 )
 search_seconds = time.perf_counter() - started
-trials = dance.trials_table(study)
+trials = dance_search.trials_table(study)
 display(
     trials.round(
         {"lr_g": 5, "lambda_adv": 3, "lambda_vel": 2, "lambda_acc": 2, "val FID_k": 1}
@@ -478,7 +479,7 @@ fig.tight_layout()
 plt.show()
 pruned = int((trials["state"] == "pruned").sum())
 best = study.best_trial
-kept = all(np.isclose(best.params[k], getattr(config, k)) for k in dance.SEARCHED)
+kept = all(np.isclose(best.params[k], getattr(config, k)) for k in dance_config.SEARCHED)
 claims.say(
     f"{len(trials)} trials in the study ({pruned} pruned, {len(trials) - trials_before} run now, in "
     f"{search_seconds:.0f} s). The best is trial {best.number}, with validation FID_k {best.value:.1f}: "
@@ -494,11 +495,11 @@ claims.say(
 # ## Training the chosen GAN
 
 # %%
-final = dance.tuned(config, study)
-gan, run = dance.train_gan(
-    data, final, dance.model_dir(final) / "checkpoint.pt", device=device
+final = dance_search.tuned(config, study)
+gan, run = dance_train.train_gan(
+    data, final, dance_cache.model_dir(final) / "checkpoint.pt", device=device
 )
-dance.save_model(gan, data, final)
+dance_cache.save_model(gan, data, final)
 history = run.history
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 smooth = history.rolling(20, min_periods=1).mean()
@@ -519,8 +520,10 @@ tail = history.tail(max(1, len(history) // 10)).mean()
 with (
     torch.no_grad()
 ):  # the critic's mean score for real and for made windows of a training batch
-    probe = dance.batches(data, final, device=device)(torch.Generator().manual_seed(SEED))
-    made_windows = dance.pose_to_joints(gan.generator(*probe[:3]))
+    probe = dance_data.batches(data, final, device=device)(
+        torch.Generator().manual_seed(SEED)
+    )
+    made_windows = dance_model.pose_to_joints(gan.generator(*probe[:3]))
     real_score = gan.discriminator(probe[4], probe[0]).mean().item()
     made_score = gan.discriminator(made_windows, probe[0]).mean().item()
 claims.say(
@@ -547,7 +550,7 @@ print(f"{training.parameter_count(gan.generator):,} generator parameters, "
 # real dances score lower here than the same dancer did against its drums above.
 
 # %%
-scores, made, generation_fps = dance.benchmark(gan, data, final, device=device)
+scores, made, generation_fps = dance_evaluate.benchmark(gan, data, final, device=device)
 table = pd.DataFrame(scores).T[["fid_k", "fid_g", "div_k", "div_g", "bas", "pfc"]]
 table["pfc"] = table["pfc"] * dance_metrics.PFC_REPORT_SCALE
 table.columns = [
@@ -622,7 +625,7 @@ if PROFILE != "smoke":
 
 # %%
 published_scores = {
-    name: dance.evaluate_motions(
+    name: dance_evaluate.evaluate_motions(
         real_test, made[name], test_beats, FPS, published_acceleration=True
     )
     for name in ("generator", "random poses")
@@ -654,13 +657,13 @@ for name in (
     "retrieval",
 ):
     motion = made[name][pick]
-    cut = dancer.Motion(motion.rotations[span], motion.translation[span], FPS / 2)
+    cut = skeleton.Motion(motion.rotations[span], motion.translation[span], FPS / 2)
     short = {
         "real test dances": "real",
         "untrained generator": "untrained",
         "random poses": "random",
     }
-    rows[short.get(name, name)] = dance.skeleton_maps(cut, 80)
+    rows[short.get(name, name)] = dance_render.skeleton_maps(cut, 80)
 print(f"{clip.name}: the first 6 s, every other frame")
 viz.show_sequences(rows, fps=FPS / 2, save_to=OUT / "dances.gif")
 
@@ -678,14 +681,14 @@ viz.show_sequences(rows, fps=FPS / 2, save_to=OUT / "dances.gif")
 
 # %%
 started = time.perf_counter()
-renderer = dance.load_renderer(data, final, device=device)
+renderer = dance_render.load_renderer(data, final, device=device)
 renderer_seconds = time.perf_counter() - started
 print(renderer.label)
-check = dancer.Motion(real_test[0].rotations[:: max(1, len(real_test[0]) // 8)][:8],
+check = skeleton.Motion(real_test[0].rotations[:: max(1, len(real_test[0]) // 8)][:8],
                       real_test[0].translation[:: max(1, len(real_test[0]) // 8)][:8], FPS)  # fmt: skip
-drawn = dancer.draw_body(check.joints, RENDER_SIZE)
+drawn = drawing.draw_body(check.joints, RENDER_SIZE)
 rendered = renderer.render(check, seed=SEED, desc="rendering test poses")
-maps = dance.skeleton_maps(check, RENDER_SIZE)
+maps = dance_render.skeleton_maps(check, RENDER_SIZE)
 fig, ax = plt.subplots(figsize=(10, 4))
 ax.imshow(
     np.concatenate(
@@ -706,9 +709,9 @@ from helpers.metrics import psnr
 render_psnr = psnr(rendered, drawn)
 # the same frames rendered from another test dance's skeletons: what the pose itself is worth
 other = real_test[len(real_test) // 2]
-wrong = dancer.Motion(other.rotations[: len(check)], other.translation[: len(check)], FPS)
+wrong = skeleton.Motion(other.rotations[: len(check)], other.translation[: len(check)], FPS)
 wrong_psnr = psnr(renderer.render(wrong, seed=SEED, desc="rendering other poses"), drawn)
-_, train_bodies = dance.renderer_pictures(data, final)
+_, train_bodies = dance_render.renderer_pictures(data, final)
 average = np.broadcast_to(train_bodies.mean(axis=0).round().astype(np.uint8), drawn.shape)
 average_psnr = psnr(average, drawn)
 claims.say(
@@ -731,15 +734,15 @@ claims.say(
 from helpers.video import media_durations, write_mp4
 
 video_clip = test_clips[0]
-audio = dance.clip_audio(video_clip, config)[: int(round(VIDEO_SECONDS * SAMPLE_RATE))]
+audio = dance_data.clip_audio(video_clip, config)[: int(round(VIDEO_SECONDS * SAMPLE_RATE))]
 features = music.audio_features(audio, SAMPLE_RATE, FPS)
-motion = dance.generate(
+motion = generate(
     gan.generator, data, features.features, video_clip.style, seed=SEED, device=device
 )
 started = time.perf_counter()
 frames = renderer.render(motion, seed=SEED)
 render_fps = len(frames) / (time.perf_counter() - started)
-skeletons = dance.skeleton_maps(motion, RENDER_SIZE)
+skeletons = dance_render.skeleton_maps(motion, RENDER_SIZE)
 video_path = write_mp4(
     np.concatenate([skeletons, frames], axis=2).repeat(3, axis=1).repeat(3, axis=2), OUT / "dance.mp4", FPS,
     audio=audio, sample_rate=SAMPLE_RATE,
@@ -831,7 +834,7 @@ for name, s in scores.items():
     is_generator = name == "generator"
     results.write_result(
         CHAPTER, name, dataset, split="test", protocol=protocol, profile=PROFILE, device=device,
-        weights=("trained here: " + ", ".join(f"{k}={getattr(final, k):.3g}" for k in dance.SEARCHED)) if is_generator
+        weights=("trained here: " + ", ".join(f"{k}={getattr(final, k):.3g}" for k in dance_config.SEARCHED)) if is_generator
         else "untrained (initial weights)" if name == "untrained generator" else "none",
         parameters=training.parameter_count(gan.generator) if name in ("generator", "untrained generator") else 0,
         metrics={k: float(v) for k, v in s.items()},
@@ -852,9 +855,10 @@ registry.round(3)
 # %% [markdown]
 # ## Exercises
 #
-# 1. Train without the adversarial term: `dance.train_gan(data, dataclasses.replace(final,
-#    lambda_adv=0.0), "no-gan.pt")`, then `dance.benchmark` it. How do FID_k, Div_k and the
-#    joints' speed move when only the reconstruction losses train the generator?
+# 1. Train without the adversarial term: `dance_train.train_gan(data,
+#    dataclasses.replace(final, lambda_adv=0.0), "no-gan.pt")`, then `dance_evaluate.benchmark`
+#    it. How do FID_k, Div_k and the joints' speed move when only the reconstruction losses
+#    train the generator?
 # 2. Change `--style` in the command to each of the four styles for the same song: does the
 #    generator's style input change its dance, or mostly its stance?
 # 3. Shift every test dance by half a beat (drop the first few frames) and score it: how far
@@ -862,6 +866,6 @@ registry.round(3)
 # 4. With AIST++ downloaded, train on its motions for the pieces you have music for, and set
 #    your FID_k (with `published_acceleration=True`) beside the tables of the AIST++ (FACT) and
 #    Bailando papers.
-# 5. Make the generator causal: pad the convolutions of `ResidualBlock` (in `helpers/dance.py`)
-#    on the left only, and make the final smoothing filter one-sided. It can then dance to a
-#    live stream; what does it lose on the test pieces?
+# 5. Make the generator causal: pad the convolutions of `ResidualBlock` (in
+#    `helpers/dance/model.py`) on the left only, and make the final smoothing filter one-sided.
+#    It can then dance to a live stream; what does it lose on the test pieces?

@@ -1,11 +1,11 @@
-"""helpers.dance_metrics on hand-made motions, against loop versions of the published code, and bad input."""
+"""helpers.dance.metrics on hand-made motions, against loop versions of the published code, and bad input."""
 
 import time
 
 import numpy as np
 import pytest
 
-from helpers import dance_metrics as dm
+from helpers.dance import metrics as dm
 from helpers.errors import BadInputError
 
 FPS = 30

@@ -78,7 +78,7 @@ def test_helpers_declare_every_import_and_nothing_they_do_not_use():
     import tomllib
 
     imported = set()
-    for path in (ROOT / "helpers").glob("*.py"):
+    for path in (ROOT / "helpers").rglob("*.py"):  # packages too (helpers/dance/, ...)
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}

@@ -1,4 +1,4 @@
-"""helpers.music: reading audio in every common format, refusing bad files with one line,
+"""helpers.dance.music: reading audio in every common format, refusing bad files with one line,
 rendering corpus scores with a beat track, and the 35 FACT features per pose frame."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from PIL import Image
 
-from helpers import music
+from helpers.dance import music
 from helpers.errors import BadInputError
 
 RATE = 22050

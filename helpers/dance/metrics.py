@@ -28,7 +28,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 from scipy.spatial.distance import pdist
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 SMPL_JOINTS = (
     "pelvis",

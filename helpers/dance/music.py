@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BadInputError
-from .runtime import atomic_path, build_dir, settings_key
+from ..errors import BadInputError
+from ..runtime import atomic_path, build_dir, settings_key
 
 MIN_SECONDS = 1.0  # shorter audio gives too few beats to dance to
 SILENCE_PEAK = 1e-4  # audio whose loudest sample stays below this counts as silent
