@@ -302,6 +302,13 @@ def clip_windows(runs: dict[Any, np.ndarray], length: int, skip: int = 0, stride
     return np.stack(windows)
 
 
+def held_out_windows(units: np.ndarray, length: int, *, skip: int = 0, stride: int = 1) -> np.ndarray:
+    """(N, length) positions into course_frames: every window of `length` frames (with `skip`
+    frames left out between two kept ones) that fits inside one held-out shot, one starting every
+    `stride` frames. The real clips that generated ones are scored against (helpers.video_scores)."""
+    return clip_windows(unit_runs(units, course_split(units)["test"]), length, skip, stride)
+
+
 # --- Moving MNIST ---------------------------------------------------------------------------
 
 TEST_SHARE = 0.2  # of each digit class's images, the last 20% make test sequences
@@ -529,3 +536,37 @@ def shapes_test_set(n_sequences: int, *, frames: int = 16, size: int = 32):
     """The course's held-out labelled bouncing shapes (frames, colour classes, centres), drawn
     with SHAPES_TEST_SEED whatever a chapter's SEED; chapter 06 scores its upsampler on them."""
     return labelled_shapes(n_sequences, frames=frames, size=size, seed=SHAPES_TEST_SEED)
+
+
+# --- still pictures -------------------------------------------------------------------------
+
+STILL_IMAGES = (
+    "still_astronaut",
+    "still_chelsea",
+    "still_coffee",
+    "still_rocket",
+    "still_hubble",
+    "still_retina",
+    "still_brick",
+    "still_grass",
+    "still_gravel",
+    "still_china",
+    "still_flower",
+)
+
+
+def still_images(names: Sequence[str] = STILL_IMAGES) -> list[np.ndarray]:
+    """The photographs and textures that scikit-image and scikit-learn ship (manifest entries
+    still_*, checksums verified), as RGB uint8 arrays at their own sizes (grey ones repeated into
+    three channels). Chapter 04's course autoencoder trains on them beside the training shots."""
+    from PIL import Image
+
+    images = []
+    for name in names:
+        path = manifest.resolve(name)
+        try:
+            with Image.open(path) as image:
+                images.append(np.asarray(image.convert("RGB")))
+        except OSError as exc:
+            raise BadInputError(f"{path}: cannot be read as an image ({exc})") from exc
+    return images

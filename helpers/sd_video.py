@@ -49,9 +49,7 @@ SD_SCHEDULE: dict[str, Any] = {
 }
 # The same UNet class as Stable Diffusion's (cross-attention blocks, a text-embedding input),
 # small enough to train on a laptop CPU: two levels instead of four.
-TINY_UNET_CONFIG: dict[str, Any] = {
-    "in_channels": 4,
-    "out_channels": 4,
+TINY_UNET_CONFIG: dict[str, Any] = {  # in and out channels: the latent channels of the autoencoder
     "block_out_channels": [32, 64],
     "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
     "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
@@ -214,7 +212,8 @@ def train_tiny_unet(latents, steps: int, checkpoint: str | Path, *, seed: int, d
 
     from . import training
 
-    unet = UNet2DConditionModel(**TINY_UNET_CONFIG, sample_size=latents.shape[-1]).to(device)
+    channels = {"in_channels": latents.shape[1], "out_channels": latents.shape[1]}  # the autoencoder's latents
+    unet = UNet2DConditionModel(**{**TINY_UNET_CONFIG, **channels}, sample_size=latents.shape[-1]).to(device)
     prompt = fixed_prompt(unet.config.cross_attention_dim, seed).to(device)
     noise_schedule = scheduler("ddpm")
 

@@ -115,13 +115,13 @@ def _tiny_renderer(data: DanceData, config: DanceConfig, plan: dict[str, str], d
     from diffusers import ControlNetModel, StableDiffusionControlNetPipeline
 
     from .. import training
-    from ..pretrained import fit_autoencoder, load_autoencoder
+    from ..pretrained import RENDERER_AUTOENCODER_CONFIG, fit_autoencoder, load_autoencoder
     from ..sd_video import scaled_latents, scheduler, train_tiny_unet
 
     maps, bodies = renderer_pictures(data, config)
     folder = build_dir("dance", "renderer")
     key = config.key(*RENDER_KNOBS)
-    vae, _ = load_autoencoder("tiny", device, sample_size=config.render_size)
+    vae, _ = load_autoencoder("tiny", device, sample_size=config.render_size, tiny_config=RENDERER_AUTOENCODER_CONFIG)
     images = torch.from_numpy(bodies).permute(0, 3, 1, 2).float() / 127.5 - 1
     fits = {
         "autoencoder": fit_autoencoder(
