@@ -59,6 +59,7 @@ FRAME_SIZE = 128  # side of the square frames of the embedded clips
 ROLLOUT_STEPS = 24  # how far the baselines continue each clip on their own
 MNIST_TEST_SEQUENCES = 500  # the course's Moving MNIST test set (OpenSTL's has 10,000)
 CLIP_WEIGHTS = "auto"  # hub id, local checkpoint, "auto" (hub if reachable) or "tiny"
+FEATURE_STEPS = 1800  # training steps of the course autoencoder whose latents are the features (section 9)
 
 # %%
 # Stop here, in one line, if a value above cannot work (chapter 00 explains the check).
@@ -73,6 +74,7 @@ parameters.check(
     ROLLOUT_STEPS=parameters.integer(1),
     MNIST_TEST_SEQUENCES=parameters.integer(1),
     CLIP_WEIGHTS=parameters.weights(),
+    FEATURE_STEPS=parameters.integer(1),
 )
 
 # %%
@@ -82,7 +84,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers import baselines, claims, datasets, metrics, results, rollout, runtime, viz
+from helpers import (
+    baselines,
+    claims,
+    datasets,
+    metrics,
+    results,
+    rollout,
+    runtime,
+    video_scores,
+    viz,
+)
 from helpers.errors import BadInputError
 
 runtime.seed_everything(SEED)
@@ -756,7 +768,153 @@ for model, table in mm_drift.items():
     )
 
 # %% [markdown]
-# ## 9. The results registry
+# ## 9. Is it like the data? Scores for generated video
+#
+# PSNR and SSIM ask how close a prediction comes to *the one* true future. A generative model
+# makes *a* future: plausible, moving, stable. Three more questions, answered here without any
+# downloaded network (helpers.video_scores), and asked of every family from chapter 03 on:
+#
+# - **Does it look like the data?** A *distribution score* compares the set of generated clips
+#   with a set of real ones. Each clip becomes a feature vector: the course autoencoder (chapter
+#   04 trains it; here it is trained once and cached) encodes every frame, and the features are
+#   what its latents hold (their mean over time on a 2 x 2 grid, their spread over space) and how
+#   they change (the size of the latent's change from frame to frame, per channel, and the spread
+#   over time of each channel's mean). The **Fréchet distance** fits a Gaussian to each set
+#   (means $\mu$, covariances $\Sigma$) and measures
+#   $\lVert\mu_g - \mu_r\rVert^2 + \operatorname{tr}\big(\Sigma_g + \Sigma_r - 2(\Sigma_g\Sigma_r)^{1/2}\big)$
+#   (FID and FVD are this formula on other features); **KID** is the unbiased squared maximum mean
+#   discrepancy with the kernel $k(x, y) = (x^\top y / d + 1)^3$, which has no bias at small
+#   sample sizes. Both are 0 for two sets from one distribution, up to noise.
+# - **Does it move like the data?** VBench's *dynamic degree* {cite}`huang2023vbench` is the share of
+#   clips that move: optical flow between frames sampled at about 8 fps (Farneback's, in place of
+#   VBench's RAFT), a clip counting as dynamic when enough frame pairs show a large flow. The
+#   *motion ratio* sets the mean flow of the generated clips against the truth's.
+# - **Is it stable?** VBench's *temporal flickering*, $(255 - \overline{|x_{t+1} - x_t|})/255$ on
+#   0..255 pixels, is 1 for a frozen clip, and its *subject consistency* (cosine similarity of each
+#   frame's features to the previous and to the first frame, here on the autoencoder's latents) is
+#   1 when nothing changes.
+#
+# The protocol every family is scored on: every window of the held-out shots at 64 px, 2 frames
+# given and 8 to make (`video_scores.held_out_clips`); the real clips are those 8 true frames.
+
+# %%
+feature_ae = video_scores.feature_encoder(FEATURE_STEPS, DEVICE_USED)
+print("features from:", feature_ae.label)
+held = video_scores.held_out_clips(64)
+real_latents = video_scores.frame_latents(held.truth, feature_ae)
+real_features = video_scores.latent_features(real_latents)
+print(
+    f"{len(held)} held-out clips of {held.truth.shape[1]} frames at 64 px "
+    f"(each after {held.context.shape[1]} given frames); {real_features.shape[1]} features per clip"
+)
+
+# %% [markdown]
+# **What difference is noise?** Two random halves of the real clips come from the same
+# distribution, so whatever score they get is noise at that sample size. A difference between two
+# models smaller than this row's spread says nothing. (The windows overlap, so two halves share
+# frames: the noise of independent clips would be somewhat larger.)
+
+# %%
+noise = video_scores.distribution_noise(real_features, seed=SEED)
+noise.round(3)
+
+# %% [markdown]
+# **Does the score see time?** Ge et al. {cite}`ge2024content` showed that FVD, on features of a
+# network trained to classify actions in single moments, barely notices when a video's frames are
+# broken in time. Shuffling the frames of each real clip leaves every frame exactly as good as it
+# was; a score that sees only frames cannot tell the shuffled clips from the real ones.
+
+# %%
+shuffled_features = video_scores.clip_features(
+    video_scores.shuffled_in_time(held.truth, seed=SEED), feature_ae
+)
+shuffle_table = video_scores.shuffle_check(real_features, shuffled_features, seed=SEED)
+shuffle_table[
+    [
+        "fd real mean",
+        "fd real spread",
+        "fd shuffled mean",
+        "fd gap / spread",
+        "kid real mean",
+        "kid shuffled mean",
+        "kid gap / spread",
+    ]
+].round(3)
+
+# %%
+check_size = shuffle_table.index.max()
+fd_gap = shuffle_table.loc[check_size, "fd gap / spread"]
+kid_gap = shuffle_table.loc[check_size, "kid gap / spread"]
+claims.say(
+    f"With {check_size} clips per set, shuffling the frames in time moves the Fréchet distance from "
+    f"{shuffle_table.loc[check_size, 'fd real mean']:.2f} (real against real) to "
+    f"{shuffle_table.loc[check_size, 'fd shuffled mean']:.2f}, {fd_gap:.1f} times the real score's "
+    f"spread, and KID from {shuffle_table.loc[check_size, 'kid real mean']:.3f} to "
+    f"{shuffle_table.loc[check_size, 'kid shuffled mean']:.3f} ({kid_gap:.1f} spreads): the course's "
+    "features see the order of frames, not only the frames."
+)
+if PROFILE != "smoke":  # a five-step autoencoder's features say little either way
+    claims.holds(
+        fd_gap > 1 and kid_gap > 1,
+        "shuffling real clips in time worsens FD and KID by more than their spread across samples",
+    )
+
+# %% [markdown]
+# **What each score rewards**, on the baselines: each continues every held-out clip from its 2
+# given frames for 8 frames (a rollout, section 4), and the set of their clips is scored against
+# the real one. The truth itself and the truth shuffled in time are scored too.
+
+# %%
+made_clips = {
+    model: np.stack(
+        [rollout.rollout(p, ctx, held.truth.shape[1]).frames for ctx in held.context]
+    )
+    for model, p in baselines.BASELINES.items()
+}
+made_clips["shuffled truth"] = video_scores.shuffled_in_time(held.truth, seed=SEED)
+made_clips["truth"] = held.truth
+yardsticks = {
+    name: video_scores.generation_scores(
+        clips, held.truth, feature_ae, fps=held.fps, masks=held.masks, seed=SEED
+    )
+    for name, clips in made_clips.items()
+}
+yardstick_table = pd.DataFrame(yardsticks).T
+yardstick_columns = {
+    "fd": "FD",
+    "kid": "KID",
+    "temporal_flickering": "flickering (1: none)",
+    "dynamic_degree": "dynamic degree",
+    "motion_ratio": "motion / truth's",
+    "subject_consistency": "consistency",
+}
+yardstick_table[list(yardstick_columns)].rename(columns=yardstick_columns).round(3)
+
+# %%
+copy = yardsticks["copy last"]
+truth_row = yardsticks["truth"]
+closest = min(baselines.BASELINES, key=lambda m: yardsticks[m]["kid"])
+noise_size = noise.index[noise.index <= len(held)].max()
+kid_noise = noise.loc[noise_size, "kid mean"] + noise.loc[noise_size, "kid spread"]
+claims.say(
+    f"Copy-last repeats its last frame: its flickering score is {copy['temporal_flickering']:.3f} "
+    f"against the real clips' {truth_row['temporal_flickering']:.3f} and its consistency "
+    f"{copy['subject_consistency']:.3f} against {truth_row['subject_consistency']:.3f}, the best "
+    f"possible on both, while its dynamic degree is {copy['dynamic_degree']:.2f} against "
+    f"{truth_row['dynamic_degree']:.2f} and its motion {copy['motion_ratio']:.2f} times the truth's. "
+    "Flicker and consistency reward a video that does not move; they are read next to the motion "
+    "scores, never alone. "
+    f"Of the three baselines, {named[closest]} comes closest to the real clips' distribution (KID "
+    f"{yardsticks[closest]['kid']:.3f}; two halves of the real clips score up to about "
+    f"{kid_noise:.3f} with {noise_size} clips each)."
+)
+claims.holds(
+    copy["dynamic_degree"] == 0 and copy["temporal_flickering"] == 1.0,
+    "a frozen video (copy-last) has no motion and no flicker",
+)
+
+# %% [markdown]
+# ## 10. The results registry
 #
 # Each chapter writes one JSON file per model run to
 # `build/results/<profile>/<chapter>/<model>-<data>.json` (each profile in its own folder, so a
@@ -823,6 +981,34 @@ for model, predictor in baselines.BASELINES.items():
             f"frames {FRAME_SIZE}px, scored on picture content only (letterbox padding masked); "
             f"test shots {', '.join(test_units)}"
         ),
+    )
+
+# the protocol every family is scored on (section 9): 2 given frames, 8 made, 64 px
+protocol_masks = np.repeat(held.masks[:, None], held.truth.shape[1], axis=1)
+for model in baselines.BASELINES:
+    protocol_drift = rollout.drift(made_clips[model], held.truth, protocol_masks)
+    results.write_result(
+        CHAPTER,
+        model,
+        "clips@64px",
+        split="test",
+        protocol=video_scores.PROTOCOL,
+        profile=PROFILE,
+        device=DEVICE_USED,
+        weights="none",
+        parameters=0,
+        training_seconds=0.0,
+        generation_fps=None,
+        metrics={
+            "psnr": float(protocol_drift["psnr"].mean()),
+            "ssim": float(protocol_drift["ssim"].mean()),
+            "mse": float(protocol_drift["mse"].mean()),
+            "mae": float(protocol_drift["mae"].mean()),
+            "psnr_step1": float(protocol_drift["psnr"].iloc[0]),
+            **yardsticks[model],
+        },
+        horizons=protocol_drift.reset_index().to_dict("records"),
+        notes=video_scores.protocol_notes(feature_ae, len(held)),
     )
 
 registry = results.results_table(results.load_results(chapter=CHAPTER, profile=PROFILE))

@@ -63,7 +63,7 @@ FRAME_SIZE = 64  # side of the frames
 AUTOENCODER_WEIGHTS = (
     "auto"  # the course autoencoder for the tiny offline model (chapter 04)
 )
-AUTOENCODER_STEPS = 150
+AUTOENCODER_STEPS = 1800  # training steps of the course autoencoder (shared with chapters 02, 04 and 07)
 UNET_STEPS = 250  # offline only: training steps of the tiny UNet as a plain denoiser
 LORA_RANK = 4
 LORA_STEPS = 100  # training steps of each LoRA variant
