@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: book run html lab test lint sync lock clean help
+.PHONY: book run html lab test lint sync lock wheelhouse clean help
 
 help:
 	@echo "make book [PROFILE=cpu|gpu|smoke] [ONLY=01,03] [SET=\"STEPS=20 DEVICE=cpu\"]"
@@ -21,6 +21,7 @@ help:
 	@echo "make test                                      lint, unit tests, every chapter in the smoke profile, book build"
 	@echo "make sync                                      pair notebooks/*.py with their .ipynb, refresh setup cells"
 	@echo "make lock                                      re-resolve requirements.in into requirements.txt"
+	@echo "make wheelhouse ONLY=NN [PYTHON_VERSION=3.12]  chapter NN's wheels for an offline GPU machine that has torch"
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -65,6 +66,12 @@ lock:
 	{ echo "# Resolved from requirements.in by \`make lock\` on Linux x86_64, Python 3.11. Do not edit by hand."; \
 	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.txt
 	rm -rf build/lock-venv
+
+# A chapter's wheels for a GPU machine with a CUDA torch and no network: build/wheelhouse/NN/,
+# with install.sh (pip --no-index) and manifest.json. PYTHON_VERSION: the GPU machine's Python.
+PYTHON_VERSION ?= 3.12
+wheelhouse: $(STAMP)
+	$(PY) -m tools.wheelhouse $(if $(ONLY),--only $(ONLY)) --python-version $(PYTHON_VERSION)
 
 clean:
 	rm -rf build
