@@ -15,7 +15,7 @@ def test_tiny_autoencoder_offline_round_trip(tmp_path, monkeypatch):
     image = torch.rand(2, 3, 32, 32) * 2 - 1
     with torch.no_grad():
         latents = model.encode(image).latent_dist.mean
-        assert latents.shape == (2, 4, 8, 8)
+        assert latents.shape == (2, model.config.latent_channels, 8, 8)
         assert model.decode(latents).sample.shape == image.shape
     # the local-folder path goes through diffusers' own from_pretrained, as the hub path does
     model.save_pretrained(tmp_path / "vae")
@@ -55,7 +55,7 @@ def test_course_autoencoder_trains_once_and_is_reused(tmp_path, monkeypatch):
     assert other.checkpoint != first.checkpoint
     frames = torch.rand(2, 3, 32, 32) * 2 - 1
     latents = first.encode(frames)
-    assert latents.shape == (2, 4, 8, 8) and not latents.requires_grad
+    assert latents.shape == (2, first.model.config.latent_channels, 8, 8) and not latents.requires_grad
     decoded = first.decode(latents)
     assert decoded.shape == (2, 3, 32, 32) and 0 <= decoded.min() and decoded.max() <= 1
 

@@ -75,9 +75,10 @@ def test_saved_lora_reloads_to_the_same_frames(base, lora):
 
 def test_frame_conditioned_lora_round_trip(base, tmp_path):
     unet = sv.frame_conditioned(base.pipe.unet)
-    assert unet.config.in_channels == 8 and base.pipe.unet.config.in_channels == 4
+    channels = base.pipe.unet.config.in_channels
+    assert channels == base.pipe.vae.config.latent_channels and unet.config.in_channels == 2 * channels
     sv.add_lora(unet, 2)
-    torch.nn.init.normal_(unet.conv_in.weight[:, 4:], std=0.1)
+    torch.nn.init.normal_(unet.conv_in.weight[:, channels:], std=0.1)
     sv.save_lora(tmp_path / "ip2p", "frame-conditioned", unet, base, strength=0.5, steps=2, rank=2)
     reloaded, _ = sv.load_lora(tmp_path / "ip2p", base)
     ours = sv.build_pipeline(base.pipe.vae, unet, "ip2p")
@@ -132,7 +133,7 @@ def test_similarity_filter_skips_repeated_frames_and_repeats_the_output(base):
 
 
 def test_tiny_decoder_distils(base, tmp_path):
-    latents = torch.randn(8, 4, SIZE // 4, SIZE // 4)
+    latents = torch.randn(8, base.pipe.vae.config.latent_channels, SIZE // 4, SIZE // 4)
     tiny, fit = sv.distill_tiny_decoder(base.pipe.vae, latents, 2, tmp_path / "tiny.pt")
     assert fit.steps_run == 2
     assert tiny.decode(latents[:1]).sample.shape == (1, 3, SIZE, SIZE)
