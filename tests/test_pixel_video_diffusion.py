@@ -20,11 +20,11 @@ from helpers.datasets import clip_span
 from helpers.errors import BadInputError
 from helpers.pixel_video_diffusion import config as cfg
 from helpers.pixel_video_diffusion.__main__ import main
-from helpers.pixel_video_diffusion.data import training_clips
+from helpers.pixel_video_diffusion.data import device_clips, prepare_batch, training_clips
 from helpers.pixel_video_diffusion.diffusion import sample
 from helpers.pixel_video_diffusion.generate import parse_labels, parse_vectors
 from helpers.pixel_video_diffusion.model import MAX_RELATIVE, AdaIN, TemporalAttention, build_model
-from helpers.pixel_video_diffusion.train import CHECKPOINT, checkpoint_path, load_model, train
+from helpers.pixel_video_diffusion.train import CHECKPOINT, checkpoint_path, load_model, step_generator, train
 
 TINY = {
     "data.size": 16,
@@ -244,6 +244,30 @@ def test_training_resumes_exactly_where_it_stopped(tmp_path):
             load_model(changed)
     more = tiny(tmp_path / "b", **{"training.steps": 6, "sampling.steps": 9})  # only more steps: continues
     assert train(more, "cpu", resume=True, show_progress=False).steps_run == 2
+
+
+@pytest.mark.parametrize("kind", ["base", "upsampler"])
+def test_batches_built_on_the_device_equal_the_host_side_ones(tmp_path, kind):
+    """The training loop indexes device tensors with a generator on the device; on the CPU that is
+    bit for bit the batch and the noise of a loop that indexes NumPy clips with a CPU generator."""
+    overrides = {} if kind == "base" else {
+        "kind": "upsampler", "data.source": "mixed", "data.size": 32, "data.low_size": 16,
+        "labels.classes": 0, "labels.vector_dim": 0, "model.attention_heads": 0,
+    }  # fmt: skip
+    config = tiny(tmp_path, **overrides)
+    clips = training_clips(config)
+    on_device = device_clips(clips, "cpu")
+    seed = 1_000_003 + 7 * 101
+    generator, host = step_generator(seed, "cpu"), torch.Generator().manual_seed(seed)
+    index = torch.randint(0, len(clips["clips"]), (3,), generator=generator, device=generator.device)
+    host_index = torch.randint(0, len(clips["clips"]), (3,), generator=host).numpy()
+    assert np.array_equal(index.numpy(), host_index)
+    a = prepare_batch(config, on_device, index, "cpu")
+    b = prepare_batch(config, clips, host_index, "cpu")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key].dtype == b[key].dtype and torch.equal(a[key], b[key]), key
+    assert torch.equal(torch.randn(4, generator=generator, device="cpu"), torch.randn(4, generator=host))
 
 
 def test_sampling_is_seeded_and_guidance_needs_labels(tmp_path):

@@ -95,12 +95,41 @@ def bicubic(low, size: int):
     return up.reshape(n, t, c, size, size).transpose(1, 2)
 
 
-def prepare_batch(config: VideoDiffusionConfig, data: dict[str, Any], index, device):
-    """Tensors for one batch: clips in [-1, 1] (the upsampler's: high-res residual over bicubic,
-    plus its bicubic input), labels when the model has them."""
+def device_clips(data: dict[str, np.ndarray], device) -> dict[str, Any]:
+    """The training clips as tensors on `device`, made once before training: 'clips' stays uint8
+    (a quarter of float32's memory), 'classes' long and 'vectors' float32. On the CPU the tensors
+    share the arrays' memory (no copy); on a GPU every batch is then indexed and scaled there,
+    with nothing crossing from the host in a training step."""
     import torch
 
-    clips = clips_to_tensor(data["clips"][index]).to(device)
+    tensors: dict[str, Any] = {"clips": torch.from_numpy(np.ascontiguousarray(data["clips"])).to(device)}
+    if "classes" in data:
+        tensors["classes"] = torch.from_numpy(np.ascontiguousarray(data["classes"])).long().to(device)
+    if "vectors" in data:
+        tensors["vectors"] = torch.from_numpy(np.ascontiguousarray(data["vectors"])).float().to(device)
+    return tensors
+
+
+def _signed_clips(clips):
+    """(N, X, S, S, 3) uint8 tensor -> (N, 3, X, S, S) float32 in [-1, 1]: the operations of
+    helpers.tensors.clips_to_tensor, in the same order, so the CPU gives the same bits."""
+    return clips.permute(0, 4, 1, 2, 3).float().div(255 / 2).add(-1.0)
+
+
+def prepare_batch(config: VideoDiffusionConfig, data: dict[str, Any], index, device):
+    """Tensors for one batch: clips in [-1, 1] (the upsampler's: high-res residual over bicubic,
+    plus its bicubic input), labels when the model has them. `data` is what training_clips
+    returns (NumPy arrays, indexed on the host and copied to `device`) or what device_clips
+    returns (tensors already on `device`, indexed there by an index tensor on `device`)."""
+    import torch
+
+    if isinstance(data["clips"], np.ndarray):
+        index = np.asarray(index.cpu() if isinstance(index, torch.Tensor) else index)
+        clips = clips_to_tensor(data["clips"][index]).to(device)
+        label = lambda key, kind: torch.from_numpy(np.ascontiguousarray(data[key][index])).to(kind).to(device)  # noqa: E731
+    else:
+        clips = _signed_clips(data["clips"][index]).to(device)
+        label = lambda key, kind: data[key][index].to(kind).to(device)  # noqa: E731
     batch: dict[str, Any] = {}
     if config.kind == "upsampler":
         _, up = low_resolution(clips, config.data.low_size)
@@ -109,7 +138,7 @@ def prepare_batch(config: VideoDiffusionConfig, data: dict[str, Any], index, dev
     else:
         batch["clips"] = clips
     if config.labels.classes:
-        batch["classes"] = torch.from_numpy(np.ascontiguousarray(data["classes"][index])).long().to(device)
+        batch["classes"] = label("classes", torch.long)
     if config.labels.vector_dim:
-        batch["vectors"] = torch.from_numpy(np.ascontiguousarray(data["vectors"][index])).float().to(device)
+        batch["vectors"] = label("vectors", torch.float32)
     return batch

@@ -45,9 +45,13 @@ def diffusion_loss(model, noise_scheduler, batch: dict[str, Any], generator, dro
     clean = batch["clips"]
     n = clean.shape[0]
     device = clean.device
-    noise = torch.randn(clean.shape, generator=generator).to(device)
-    timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (n,), generator=generator).to(device)
-    drop = (torch.rand(n, generator=generator) < drop_prob).to(device)
+    # drawn where the generator lives (the training device, see train.step_generator), then
+    # moved: a no-op there, a copy only for a CPU generator with a GPU model
+    where = generator.device
+    noise = torch.randn(clean.shape, generator=generator, device=where).to(device)
+    steps = noise_scheduler.config.num_train_timesteps
+    timesteps = torch.randint(0, steps, (n,), generator=generator, device=where).to(device)
+    drop = (torch.rand(n, generator=generator, device=where) < drop_prob).to(device)
     low = batch.get("low")  # upsampler: its bicubic input (the clean clip is the residual over it)
     noisy = noise_scheduler.add_noise(clean, noise, timesteps)
     prediction = model(noisy, timesteps, batch.get("classes"), batch.get("vectors"), low=low, drop=drop)
@@ -72,7 +76,7 @@ def sample(
     (n, X, D) steer each frame; guidance_scale > 1 pushes harder towards them (classifier-free
     guidance). The upsampler takes `low` (n, 3, X, s, s) and returns the sharpened clip.
     The starting noise and every sampler draw come from `seed`: same seed, same clips."""
-    from ..runtime import progress
+    from ..runtime import progress, under_papermill
 
     sampling = config.sampling
     sampler = sampler or sampling.sampler
@@ -91,8 +95,9 @@ def sample(
         vectors = _per_clip(torch.as_tensor(vectors), n, 2).float().to(device)
     up = bicubic(low.to(device), size) if low is not None else None
     guided = labelled and guidance != 1 and (classes is not None or vectors is not None)
+    quiet = not show_progress or under_papermill()  # a widget saved into the book is a blank bar
     with torch.no_grad():
-        for t in progress(noise_scheduler.timesteps, desc=f"{sampler} sampling", disable=not show_progress):
+        for t in progress(noise_scheduler.timesteps, desc=f"{sampler} sampling", disable=quiet):
             timesteps = torch.full((n,), int(t), device=device)
             if guided:
                 both = model(

@@ -53,6 +53,14 @@ def wants_cpu(device: str) -> bool:
     return device == "cpu"
 
 
+def step_generator(seed: int, device):
+    """The generator of one training step's batch index and noise, seeded by (seed, step, process)
+    and living on the training device: a CUDA generator on a GPU, so those draws happen there."""
+    import torch
+
+    return torch.Generator(device=device).manual_seed(seed)
+
+
 def train(
     config: VideoDiffusionConfig,
     device: str = "auto",
@@ -68,14 +76,28 @@ def train(
     Run under `accelerate launch`, every process trains on its share of each batch and the
     gradients are averaged: the same command uses one CPU, one GPU or several GPUs.
     stop_after ends this session after that many steps, as an interruption would.
+
+    Where the work happens: the training clips are moved to the device once, as a uint8 tensor
+    (data.device_clips); every step draws its batch index and its noise with a generator *on
+    the device* (step_generator), indexes and scales the clips there, and the loss is read back
+    to the host only at each checkpoint. Nothing crosses from the host in a step, so a GPU is not
+    held back by the CPU building batches.
+
+    Reproducibility: on the CPU this is bit for bit what a host-side loop computes (the same
+    generator draws, the same batches: tests/test_pixel_video_diffusion.py checks both, and a
+    checkpoint trained before this change hashed the same after it). On a GPU the draws come from
+    the CUDA generator, whose stream of numbers differs from the CPU generator's for the same
+    seed: a GPU run trains on other batches and noise than a CPU run, so its numbers differ (as
+    its arithmetic would anyway), while two runs on the same GPU type and library versions with
+    the same seed still draw the same numbers (cuDNN's nondeterministic kernels aside).
     """
     import torch
     from accelerate import Accelerator
     from diffusers.training_utils import EMAModel
 
-    from ..runtime import progress
+    from ..runtime import progress, under_papermill
     from ..training import load_checkpoint, save_checkpoint
-    from .data import prepare_batch, training_clips
+    from .data import device_clips, prepare_batch, training_clips
     from .diffusion import diffusion_loss, scheduler
     from .model import build_model
 
@@ -100,10 +122,14 @@ def train(
         _check_same_run(state, config, path)
     if state is not None and state["step"] > train_cfg.steps:
         raise BadInputError(f"{path}: holds {state['step']} steps, more than training.steps={train_cfg.steps}")
-    data = training_clips(config)
+    clips = training_clips(config)
     model = build_model(config)
     optimiser = torch.optim.AdamW(model.parameters(), lr=train_cfg.learning_rate)
-    ema = EMAModel(model.parameters(), decay=train_cfg.ema_decay, use_ema_warmup=True, power=3 / 4)
+    # foreach: one fused update of every EMA weight per step on a GPU (the CPU keeps the per-tensor
+    # update, whose rounding the CPU results were made with)
+    ema = EMAModel(
+        model.parameters(), decay=train_cfg.ema_decay, use_ema_warmup=True, power=3 / 4, foreach=not cpu
+    )
     start, history, seconds = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
@@ -115,10 +141,18 @@ def train(
     noise_scheduler = scheduler(config)
     per_process = train_cfg.batch_size // processes
     rank = accelerator.process_index
-    n_clips = len(data["clips"])
+    n_clips = len(clips["clips"])
+    data = device_clips(clips, accelerator.device)
+    del clips
     end = train_cfg.steps if stop_after is None else min(train_cfg.steps, start + stop_after)
 
+    pending: list = []  # this process's losses since the last checkpoint, still on the device
+
     def save(step: int) -> None:
+        if pending:  # one transfer (and one reduction over processes) per checkpoint, not per step
+            losses = accelerator.reduce(torch.stack(pending), "mean").float().cpu().tolist()
+            history.extend({"step": step - len(losses) + 1 + i, "loss": loss} for i, loss in enumerate(losses))
+            pending.clear()
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             save_checkpoint(
@@ -143,12 +177,13 @@ def train(
         desc=f"training {config.name}",
         initial=start,
         total=train_cfg.steps,
-        disable=not (show_progress and accelerator.is_local_main_process),
+        # silent in the book's papermill run too: a widget saved into a page is a blank bar
+        disable=not (show_progress and accelerator.is_local_main_process) or under_papermill(),
     )
     for step in bar:
         # each step's data and noise come from (seed, step, process): resuming needs no saved RNG
-        generator = torch.Generator().manual_seed(train_cfg.seed * 1_000_003 + step * 101 + rank)
-        index = torch.randint(0, n_clips, (per_process,), generator=generator).numpy()
+        generator = step_generator(train_cfg.seed * 1_000_003 + step * 101 + rank, accelerator.device)
+        index = torch.randint(0, n_clips, (per_process,), generator=generator, device=generator.device)
         batch = prepare_batch(config, data, index, accelerator.device)
         with accelerator.autocast():
             loss = diffusion_loss(model, noise_scheduler, batch, generator, config.labels.drop_prob)
@@ -156,7 +191,7 @@ def train(
         accelerator.backward(loss)
         optimiser.step()
         ema.step(model.parameters())
-        history.append({"step": step + 1, "loss": float(accelerator.reduce(loss.detach(), "mean"))})
+        pending.append(loss.detach())
         if (step + 1) % train_cfg.checkpoint_every == 0 or step + 1 == end:
             now = time.perf_counter()
             seconds += now - mark
