@@ -409,12 +409,15 @@ def generation_scores(
     fps: float,
     masks: Any = None,
     seed: int = 0,
+    real_latents: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Every score of this module for generated clips against real ones of the same length and
     size (not necessarily the same clips): the distribution scores on course features, and
     VBench's weight-free dimensions for both sets, with the generated motion over the real.
     `masks` ((N, H, W) for the generated clips, or one (H, W) for all) blanks the letterbox
     padding of the generated clips, as the real clips' own padding is black already.
+    `real_latents`, the real clips' frame_latents when a caller scores several generated sets
+    against the same real ones, saves encoding them again for each set.
 
     Keys: fd, kid, kid_std, clips, temporal_flickering (+ _real), dynamic_degree (+ _real),
     motion_magnitude (+ _real), motion_ratio, subject_consistency (+ _real)."""
@@ -424,7 +427,14 @@ def generation_scores(
         made = blank_padding(made, np.broadcast_to(masks, (len(made), *made.shape[2:4])) if masks.ndim == 2 else masks)
     if made.shape[1:] != true.shape[1:]:
         raise BadInputError(f"generated clips {made.shape[1:]} and real clips {true.shape[1:]} must match in shape")
-    made_latents, real_latents = frame_latents(made, autoencoder), frame_latents(true, autoencoder)
+    made_latents = frame_latents(made, autoencoder)
+    if real_latents is None:
+        real_latents = frame_latents(true, autoencoder)
+    elif np.shape(real_latents)[:2] != true.shape[:2]:
+        raise BadInputError(
+            f"real_latents of shape {np.shape(real_latents)}: expected the frame_latents of the {true.shape[0]} "
+            f"real clips of {true.shape[1]} frames"
+        )
     scores = distribution_scores(latent_features(made_latents), latent_features(real_latents), seed=seed)
     moving, moving_real = motion_magnitude(made), motion_magnitude(true)
     scores.update(
