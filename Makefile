@@ -8,15 +8,20 @@ SET ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run PY=python3 STAMP=` uses a Python that is already set up (a GPU machine's, with the
+# wheels of `make wheelhouse`) instead of creating .venv: README, "Runs of record".
 # pip warns about every local index folder that lacks a package; keep the real messages only
 QUIET_PIP := { grep -v "is ignored: it is neither a file nor a directory" || true; }
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: book run html lab test lint sync lock wheelhouse clean help
+.PHONY: book run html bench lab test lint sync lock wheelhouse clean help
 
 help:
 	@echo "make book [PROFILE=cpu|gpu|smoke] [ONLY=01,03] [SET=\"STEPS=20 DEVICE=cpu\"]"
 	@echo "                                              run chapters with papermill, build the HTML book"
+	@echo "                                              (PROFILE=gpu also keeps runs of record in runs/gpu/)"
+	@echo "make bench [PROFILE=cpu|gpu|smoke]             run chapters 02-09 that have no registry records yet, then"
+	@echo "                                              the benchmark chapter (10), then build the HTML book"
 	@echo "make lab                                       JupyterLab on notebooks/: a chapter's .py opens as a notebook"
 	@echo "make test                                      lint, unit tests, every chapter in the smoke profile, book build"
 	@echo "make sync                                      pair notebooks/*.py with their .ipynb, refresh setup cells"
@@ -43,6 +48,12 @@ run: $(STAMP)
 	$(PY) -m tools.book run $(RUN_ARGS)
 html: $(STAMP)
 	$(PY) -m tools.book build --profile $(PROFILE)
+
+# The benchmark: fill the results registry where a scoring chapter (02-09) has no records in
+# build/results/PROFILE/, run chapter 10 on it, build the book. With PROFILE=gpu the records of the
+# committed runs of record (runs/gpu/) count as present.
+bench: $(STAMP)
+	$(PY) -m tools.book bench --profile $(PROFILE)
 
 # JupyterLab on the paired notebooks: jupytext's contents manager opens a chapter's .py as a
 # notebook and saving writes both files of the pair (lab/jupyter_server_config.py).

@@ -91,3 +91,131 @@ def test_a_chapter_whose_last_run_failed_shows_the_note_not_half_a_page(tmp_path
     staged = json.loads((tmp_path / "staging" / "notebooks" / f"{CH04.slug}.ipynb").read_text())
     assert "failed in its last run in the **cpu** profile" in staged["cells"][1]["source"]
     assert not any(c.get("outputs") for c in staged["cells"] if c["cell_type"] == "code")
+
+
+# --- timings and the landing page's table -------------------------------------------------------
+
+
+def test_timings_of_a_partial_run_replace_only_the_chapters_it_ran(tmp_path):
+    path = tmp_path / "timings.json"
+    book.write_timings(path, [{"chapter": "01_a", "seconds": 1.0}, {"chapter": "02_b", "seconds": 2.0}])
+    book.write_timings(path, [{"chapter": "02_b", "seconds": 5.0, "status": "failed"}])
+    assert json.loads(path.read_text()) == [
+        {"chapter": "01_a", "seconds": 1.0},
+        {"chapter": "02_b", "seconds": 5.0, "status": "failed"},
+    ]
+
+
+def test_the_landing_page_times_each_chapter_from_the_run_that_built_the_book(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "build"))
+    monkeypatch.setattr(book, "executed_dir", lambda profile: tmp_path / "executed" / profile)
+    executed = tmp_path / "executed" / "cpu"
+    executed.mkdir(parents=True)
+    (executed / f"{CH04.slug}.ipynb").write_text(json.dumps(executed_copy(runtime.load_profile("cpu", "04"))))
+    machine = {"cpu": "Intel(R) Xeon(R) Platinum 8488C", "cpu cores": "2"}
+    timing = {"chapter": CH04.slug, "profile": "cpu", "status": "ok", "seconds": 629.7, "machine": machine}
+    book.write_timings(executed / "timings.json", [timing])
+    book.stage("cpu", tmp_path / "staging")
+    intro = (tmp_path / "staging" / "book" / "intro.md").read_text()
+    assert f"| 04 | [VAE next-frame models](../notebooks/{CH04.slug}.ipynb) | 10 min |" in intro
+    assert "| 00 | [Setup" in intro and "| not run in the cpu profile |" in intro
+    assert "**total of the 1 chapter timed**" in intro and "**10 min**" in intro
+    assert "run that this book shows on Intel(R) Xeon(R) Platinum 8488C, 2 cores, on 2026-11-27 (UTC)" in intro
+    assert "<!-- stage:" not in intro
+    staged = json.loads((tmp_path / "staging" / "notebooks" / f"{CH04.slug}.ipynb").read_text())
+    assert "on Intel(R) Xeon(R) Platinum 8488C, 2 cores." in staged["cells"][1]["source"], "the page names the machine"
+
+
+def test_titles_come_from_the_first_heading_of_each_chapter_file():
+    assert book.chapter_title(CH04) == "VAE next-frame models"
+    for chapter in book.chapters():
+        title = book.chapter_title(chapter)
+        assert title and not title[:2].isdigit() and "coming next" not in title, (chapter.slug, title)
+
+
+# --- make bench -------------------------------------------------------------------------------
+
+
+def fake_course(root, written: list[str], coming: list[str] = ()) -> None:
+    """Chapter files only: what chapters() and bench_plan() read."""
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book" / "coming_next").mkdir(parents=True)
+    (root / "data_manifest.yaml").write_text("{}\n")
+    for slug in written:
+        (root / "notebooks" / f"{slug}.py").write_text("# %%\n")
+    for slug in coming:
+        (root / "book" / "coming_next" / f"{slug}.md").write_text(f"# {slug}\n")
+
+
+CHAPTERS = ["00_setup", "01_frames", "02_metrics", "03_gan", "04_vae", "08_dance", "09_forcing"]
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path / "course"))
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "build"))
+    folder = tmp_path / "build" / "results" / "cpu"
+    for slug in ("02_metrics", "08_dance"):  # chapters whose records exist
+        (folder / slug).mkdir(parents=True)
+        (folder / slug / "copy-last-bikes.json").write_text("{}")
+    (folder / "03_gan").mkdir(parents=True)  # an empty folder counts as missing
+    (tmp_path / "build" / "results" / "gpu" / "04_vae").mkdir(parents=True)  # another profile's
+    (tmp_path / "build" / "results" / "gpu" / "04_vae" / "cvae-bikes.json").write_text("{}")
+    return tmp_path / "course"
+
+
+def test_bench_runs_the_scoring_chapters_whose_registry_folder_is_missing_or_empty(registry):
+    fake_course(registry, CHAPTERS, coming=["10_benchmark"])
+    todo, benchmark = book.bench_plan("cpu")
+    assert [c.slug for c in todo] == ["03_gan", "04_vae", "09_forcing"]
+    assert benchmark is None, "chapter 10 is a coming-next page"
+    assert [c.slug for c in book.bench_plan("gpu")[0]] == ["02_metrics", "03_gan", "08_dance", "09_forcing"]
+    with pytest.raises(runtime.ProfileError, match="PROFILE=fast"):
+        book.bench_plan("fast")
+
+
+def test_bench_without_the_benchmark_chapter_says_so_and_stops(registry, monkeypatch, capsys):
+    fake_course(registry, CHAPTERS, coming=["10_benchmark"])
+    calls = []
+    monkeypatch.setattr(book, "run", lambda profile, only, stream=None: calls.append((profile, only)))
+    monkeypatch.setattr(book, "build", lambda *a, **k: pytest.fail("no benchmark chapter: no book build"))
+    assert book.bench("cpu") is None
+    assert calls == [("cpu", "03,04,09")]
+    assert "chapter 10 (the benchmark) is not written yet" in capsys.readouterr().out
+
+
+def test_bench_runs_the_missing_chapters_then_the_benchmark_then_builds(registry, monkeypatch, tmp_path):
+    fake_course(registry, [*CHAPTERS, "10_benchmark"])
+    calls = []
+    monkeypatch.setattr(book, "run", lambda profile, only, stream=None: calls.append(("run", profile, only)))
+    monkeypatch.setattr(book, "build", lambda profile, stream=None: calls.append(("build", profile)) or tmp_path)
+    assert book.bench("cpu") == tmp_path
+    assert calls == [("run", "cpu", "03,04,09,10"), ("build", "cpu")]
+
+
+def test_bench_with_every_record_present_runs_only_the_benchmark(registry, monkeypatch, tmp_path):
+    fake_course(registry, ["00_setup", "02_metrics", "08_dance", "10_benchmark"])
+    calls = []
+    monkeypatch.setattr(book, "run", lambda profile, only, stream=None: calls.append(only))
+    monkeypatch.setattr(book, "build", lambda profile, stream=None: tmp_path)
+    book.bench("cpu")
+    assert calls == ["10"]
+
+
+def test_a_chapter_still_running_shows_the_note_not_half_a_page(tmp_path, monkeypatch):
+    """papermill writes the executed notebook as it goes: without an end time the run is not over."""
+    monkeypatch.setenv("COURSE_BUILD", str(tmp_path / "build"))
+    monkeypatch.setattr(book, "executed_dir", lambda profile: tmp_path / "executed" / profile)
+    executed = tmp_path / "executed" / "cpu"
+    executed.mkdir(parents=True)
+    notebook = executed_copy(runtime.load_profile("cpu", "04"))
+    notebook["metadata"]["papermill"]["end_time"] = None
+    (executed / f"{CH04.slug}.ipynb").write_text(json.dumps(notebook))
+    (executed / "00_setup.ipynb").write_text('{"cells": [')  # caught half-way through a write
+    warnings = book.stage("cpu", tmp_path / "staging")
+    assert any("04_vae_next_frame has not finished its last run" in w for w in warnings)
+    assert any("00_setup has not finished its last run" in w for w in warnings)
+    staged = json.loads((tmp_path / "staging" / "notebooks" / f"{CH04.slug}.ipynb").read_text())
+    assert "has not finished its last run in the **cpu** profile" in staged["cells"][1]["source"]
+    intro = (tmp_path / "staging" / "book" / "intro.md").read_text()
+    assert f"| 04 | [VAE next-frame models](../notebooks/{CH04.slug}.ipynb) | did not finish its last run |" in intro
