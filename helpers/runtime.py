@@ -112,6 +112,15 @@ def display_path(path: str | Path) -> str:
         return str(path)
 
 
+def display_text(text: str) -> str:
+    """A message (an error, a tool's output) as the chapters print it: every path inside the
+    course checkout written relative to it, as display_path writes one path."""
+    root = course_root()
+    for prefix in {str(root.resolve()), str(root)}:
+        text = text.replace(prefix.rstrip(os.sep) + os.sep, "")
+    return text
+
+
 # --- profiles -------------------------------------------------------------------------------
 
 

