@@ -210,3 +210,43 @@ def save_comparison(
     ]
     gif = write_gif(np.stack(frames), path.with_suffix(".gif"), fps=fps)
     return png, gif
+
+
+_SORT_SCRIPT = """
+<script>
+(function () {
+  var table = document.getElementById("%(id)s");
+  if (!table) { return; }
+  var heads = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1].cells : [];
+  Array.prototype.forEach.call(heads, function (head, column) {
+    head.style.cursor = "pointer";
+    head.title = "click to sort";
+    head.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var up = head.getAttribute("data-order") !== "up";
+      rows.sort(function (a, b) {
+        var x = a.cells[column].textContent.trim(), y = b.cells[column].textContent.trim();
+        var nx = parseFloat(x.replace(/,/g, "")), ny = parseFloat(y.replace(/,/g, ""));
+        var order = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return up ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+      head.setAttribute("data-order", up ? "up" : "down");
+    });
+  });
+})();
+</script>
+"""
+
+
+def sortable_table(frame, name: str, digits: int = 3) -> None:
+    """Show a DataFrame as an HTML table whose columns sort when their heading is clicked (a few
+    lines of inline script, nothing loaded from elsewhere); without scripts it is a plain table."""
+    import re
+
+    from IPython.display import HTML, display
+
+    identifier = "sortable-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    html = frame.to_html(table_id=identifier, float_format=lambda v: f"{v:,.{digits}f}", na_rep="-", border=0)
+    display(HTML(html + _SORT_SCRIPT % {"id": identifier}))
