@@ -156,7 +156,9 @@ from helpers.tensors import clips_to_tensor, tensor_to_clips
 # the Fréchet distance of fewer clips than features has singular covariances: the noise rows
 # below measure what that does to the score, so SciPy's warning about it adds nothing
 warnings.filterwarnings("ignore", category=scipy.linalg.LinAlgWarning)
-warnings.filterwarnings("ignore", message="invalid value encountered", module=r"scipy\.linalg")
+warnings.filterwarnings(
+    "ignore", message="invalid value encountered", module=r"scipy\.linalg"
+)
 runtime.seed_everything(SEED)
 CHAPTER = "06_video_diffusion_3d_unet"
 OUT = runtime.build_dir(CHAPTER, PROFILE)

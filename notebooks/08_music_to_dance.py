@@ -172,7 +172,9 @@ from helpers.dance.generate import generate
 # the Fréchet distance of fewer clips than features has singular covariances (the renderer's video
 # scores below are read against real-against-real rows for that reason): SciPy's warnings add nothing
 warnings.filterwarnings("ignore", category=scipy.linalg.LinAlgWarning)
-warnings.filterwarnings("ignore", message="invalid value encountered", module=r"scipy\.linalg")
+warnings.filterwarnings(
+    "ignore", message="invalid value encountered", module=r"scipy\.linalg"
+)
 runtime.seed_everything(SEED)
 CHAPTER = "08_music_to_dance"
 OUT = runtime.build_dir(CHAPTER, PROFILE)

@@ -127,9 +127,7 @@ def train(
     optimiser = torch.optim.AdamW(model.parameters(), lr=train_cfg.learning_rate)
     # foreach: one fused update of every EMA weight per step on a GPU (the CPU keeps the per-tensor
     # update, whose rounding the CPU results were made with)
-    ema = EMAModel(
-        model.parameters(), decay=train_cfg.ema_decay, use_ema_warmup=True, power=3 / 4, foreach=not cpu
-    )
+    ema = EMAModel(model.parameters(), decay=train_cfg.ema_decay, use_ema_warmup=True, power=3 / 4, foreach=not cpu)
     start, history, seconds = 0, [], 0.0
     if state is not None:
         model.load_state_dict(state["model"])
