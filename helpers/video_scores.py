@@ -417,37 +417,62 @@ def generation_scores(
     `masks` ((N, H, W) for the generated clips, or one (H, W) for all) blanks the letterbox
     padding of the generated clips, as the real clips' own padding is black already.
     `real_latents`, the real clips' frame_latents when a caller scores several generated sets
-    against the same real ones, saves encoding them again for each set.
+    against the same real ones, saves encoding them again for each set; `real` may also be what
+    real_reference returns, which saves every other computation on the real clips too.
 
     Keys: fd, kid, kid_std, clips, temporal_flickering (+ _real), dynamic_degree (+ _real),
     motion_magnitude (+ _real), motion_ratio, subject_consistency (+ _real)."""
-    made, true = as_clips(generated, "generated"), as_clips(real, "real")
+    reference = real if isinstance(real, dict) else None
+    true = reference["clips"] if reference is not None else as_clips(real, "real")
+    made = as_clips(generated, "generated")
     if masks is not None:
         masks = np.asarray(masks, dtype=bool)
         made = blank_padding(made, np.broadcast_to(masks, (len(made), *made.shape[2:4])) if masks.ndim == 2 else masks)
     if made.shape[1:] != true.shape[1:]:
         raise BadInputError(f"generated clips {made.shape[1:]} and real clips {true.shape[1:]} must match in shape")
     made_latents = frame_latents(made, autoencoder)
-    if real_latents is None:
-        real_latents = frame_latents(true, autoencoder)
-    elif np.shape(real_latents)[:2] != true.shape[:2]:
-        raise BadInputError(
-            f"real_latents of shape {np.shape(real_latents)}: expected the frame_latents of the {true.shape[0]} "
-            f"real clips of {true.shape[1]} frames"
-        )
+    if reference is None:
+        reference = real_reference(true, autoencoder, fps=fps, latents=real_latents)
+    elif reference["fps"] != fps:
+        raise BadInputError(f"fps={fps}: the real clips' reference was made at fps={reference['fps']}")
+    real_latents = reference["latents"]
     scores = distribution_scores(latent_features(made_latents), latent_features(real_latents), seed=seed)
-    moving, moving_real = motion_magnitude(made), motion_magnitude(true)
+    moving, moving_real = motion_magnitude(made), reference["motion_magnitude_real"]
     scores.update(
         {
             "temporal_flickering": temporal_flickering(made),
-            "temporal_flickering_real": temporal_flickering(true),
+            "temporal_flickering_real": reference["temporal_flickering_real"],
             "dynamic_degree": dynamic_degree(made, fps),
-            "dynamic_degree_real": dynamic_degree(true, fps),
+            "dynamic_degree_real": reference["dynamic_degree_real"],
             "motion_magnitude": moving,
             "motion_magnitude_real": moving_real,
             "motion_ratio": moving / moving_real if moving_real > 0 else float("nan"),
             "subject_consistency": subject_consistency(made_latents),
-            "subject_consistency_real": subject_consistency(real_latents),
+            "subject_consistency_real": reference["subject_consistency_real"],
         }
     )
     return scores
+
+
+def real_reference(real: Any, autoencoder, *, fps: float, latents: np.ndarray | None = None) -> dict[str, Any]:
+    """What generation_scores computes of the real clips alone (their latents, flicker, dynamic
+    degree, motion and consistency), once: pass it as `real` to score several generated sets
+    against the same real clips without encoding them and estimating their flow each time.
+    `latents`, their frame_latents where the caller has them already."""
+    true = as_clips(real, "real")
+    if latents is None:
+        latents = frame_latents(true, autoencoder)
+    elif np.shape(latents)[:2] != true.shape[:2]:
+        raise BadInputError(
+            f"real_latents of shape {np.shape(latents)}: expected the frame_latents of the {true.shape[0]} "
+            f"real clips of {true.shape[1]} frames"
+        )
+    return {
+        "clips": true,
+        "latents": latents,
+        "fps": fps,
+        "temporal_flickering_real": temporal_flickering(true),
+        "dynamic_degree_real": dynamic_degree(true, fps),
+        "motion_magnitude_real": motion_magnitude(true),
+        "subject_consistency_real": subject_consistency(latents),
+    }

@@ -1,5 +1,5 @@
 """What chapter 03 relies on beyond its own cells: scoring several generated sets against one real
-set with the real clips' latents encoded once (video_scores.generation_scores(real_latents=...))."""
+set with the real clips encoded once (generation_scores(real_latents=...) or real_reference)."""
 
 import numpy as np
 import pytest
@@ -45,3 +45,16 @@ def test_real_latents_of_other_clips_are_refused_in_one_line():
     with pytest.raises(BadInputError, match="expected the frame_latents of the 6 real clips") as caught:
         video_scores.generation_scores(made, real, encoder, fps=25.0, real_latents=wrong)
     assert "\n" not in str(caught.value)
+
+
+def test_a_real_reference_made_once_gives_the_same_scores_and_encodes_only_the_generated():
+    real, made = clips(0), clips(1)
+    encoder = PoolingEncoder()
+    plain = video_scores.generation_scores(made, real, encoder, fps=25.0)
+    reference = video_scores.real_reference(real, encoder, fps=25.0)
+    encoder.calls = 0
+    again = [video_scores.generation_scores(m, reference, encoder, fps=25.0) for m in (made, clips(2))]
+    assert encoder.calls == 2  # one generated set each, the real clips never again
+    assert again[0] == pytest.approx(plain)
+    with pytest.raises(BadInputError, match="fps=10"):
+        video_scores.generation_scores(made, reference, encoder, fps=10.0)
