@@ -61,13 +61,13 @@ MNIST_TEST_SEQUENCES = (
     500  # the course's test sequences (chapters 02 and 04 score the same ones)
 )
 TAU_HID_S = 32  # channels of the encoder and decoder
-TAU_HID_T = 256  # channels of the translator
+TAU_HID_T = 128  # channels of the translator
 TAU_SPATIAL_DEPTH = 2  # encoder (and decoder) blocks; every second one halves the frame
 TAU_TEMPORAL_DEPTH = 4  # TAU blocks in the translator
 TAU_PATCH = 4  # pixels folded into channels first (space to depth)
 TAU_BATCH = 16
-TAU_STEPS = 1500  # training steps on Moving MNIST
-TAU_SHOT_STEPS = 600  # training steps on the course's training shots
+TAU_STEPS = 1000  # training steps on Moving MNIST
+TAU_SHOT_STEPS = 400  # training steps on the course's training shots
 TAU_LR = 0.002
 FEATURE_STEPS = (
     1800  # the course autoencoder whose latents are the distribution scores' features
