@@ -136,7 +136,7 @@ FAMILIES = {
     "07": "latent video diffusion",
     "08": "music to dance",
     "09": "frame-by-frame flow matching",
-    "10": "TAU (reference predictor)",
+    "10": "reference predictor",
 }
 
 
@@ -187,7 +187,8 @@ claims.say(
     f"The {PROFILE} registry holds {len(records)} records from chapters "
     f"{', '.join(c[:2] for c in chapters_present) or 'none'}"
     + (
-        f"; chapters {', '.join(missing)} have not run in this profile (`make bench` runs what is missing)"
+        f"; {'chapters' if len(missing) > 1 else 'chapter'} {', '.join(missing)} "
+        f"{'have' if len(missing) > 1 else 'has'} not run in this profile (`make bench` runs what is missing)"
         if missing
         else ""
     )
@@ -695,19 +696,30 @@ if "generator" in dance and "retrieval" in dance:
         f"({g['fid_k']:.1f} against {rt['fid_k']:.1f}); on beat alignment it scores {g['bas']:.3f} against "
         f"{rt['bas']:.3f}."
     )
-weights = sorted(
-    {
-        ("tiny offline" if "tiny offline" in r["weights"] else "pretrained")
-        for r in records
-        if r["parameters"]
-    }
-)
+
+
+def chapters_whose(test) -> str:
+    """'chapter 08' or 'chapters 04, 07': the chapters with a network whose weights pass the test."""
+    found = sorted(
+        {r["chapter"][:2] for r in records if r["parameters"] and test(r["weights"])}
+    )
+    return f"chapter{'s' if len(found) > 1 else ''} {', '.join(found)}" if found else ""
+
+
+stand_ins = chapters_whose(lambda w: "tiny offline" in w)
+pretrained = chapters_whose(lambda w: "pretrained weights" in w or "weights from " in w)
+untrained = chapters_whose(lambda w: w.startswith("untrained"))
 verdict.append(
-    "Every network in these tables that stands in for a pretrained one ran with tiny offline weights "
-    "trained here: the ranking says what this pipeline does at this size, not what Stable Diffusion or "
-    "a ControlNet can do."
-    if weights == ["tiny offline"]
-    else f"Weights in these tables: {', '.join(weights)}."
+    (
+        f"The networks that stand in for pretrained ones ({stand_ins}) ran with tiny offline "
+        "weights trained here: the ranking says what these pipelines do at this size, not what Stable "
+        "Diffusion or a ControlNet can do."
+        if stand_ins
+        else "No network in these tables ran with tiny offline weights."
+    )
+    + (f" Pretrained weights were loaded in {pretrained}." if pretrained else "")
+    + (f" Untrained networks appear as baselines ({untrained})." if untrained else "")
+    + " The other networks were trained from random weights in their chapters."
 )
 claims.say("\n\n".join(f"- {line}" for line in verdict))
 
