@@ -609,7 +609,7 @@ trained_averages = moving_averages(
 #
 # `generate` runs a generator the tutorial's way, with `training=True` (the BatchNorm section
 # below says why), and with dropout off, so that the scores are the model's own answer rather
-# than a random draw (the dropout section measures what dropout adds). One more trap is closed
+# than a random draw (the dropout paragraph of the BatchNorm section measures what dropout adds). One more trap is closed
 # here: in Keras 3, a call with `training=True` also moves BatchNorm's running averages towards
 # the statistics of the frames it sees. Generating on the held-out shots would then quietly
 # tune the running averages to them; `generate` freezes them (BatchNorm momentum 1 while it
@@ -1993,7 +1993,7 @@ seen_table.rename(columns=with_units).round(4)
 #   above): PSNR, SSIM, MSE and MAE averaged over the 8 made frames, the PSNR of the first, the
 #   scores for generated video, and the scores at every step. Chapter 02 writes the baselines'
 #   records on it;
-# - on this chapter's own protocol (`shots@...px (chapter 03 protocol)`, at `IMAGE_SIZE`): the
+# - on this chapter's own protocol (records on `shots@<IMAGE_SIZE>px (chapter 03 protocol)`): the
 #   one-step scores on every held-out frame from each shot's third, and the rollouts from the
 #   start of each held-out shot, step by step.
 #

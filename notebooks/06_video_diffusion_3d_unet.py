@@ -1132,6 +1132,7 @@ claims.say(
     + f" The chapter samples with `UPSAMPLER_SAMPLE_STEPS` = {UPSAMPLER_SAMPLE_STEPS}."
 )
 
+# %% [markdown]
 # ## The command-line tool
 #
 # Everything above is what `python -m helpers.pixel_video_diffusion` does outside a notebook. Here it
