@@ -1152,12 +1152,13 @@ claims.say(
     + claims.compare(
         knob.loc["structure dropped", "distance to content target"],
         reach.min(),
-        higher="less near the target than at any level",
-        lower="nearer the target than at any level",
+        higher="less near the target than the nearest level",
+        lower="nearer the target than every level",
         same="as near the target as the nearest level",
         tolerance=0.001,
     )
-    + f" ({knob.loc['structure dropped', 'distance to content target']:.3f})"
+    + f" ({knob.loc['structure dropped', 'distance to content target']:.3f} against level "
+    f"{int(np.argmin(reach.to_numpy()))}'s {reach.min():.3f})"
     + (
         ": giving up all structure is what buys the content here."
         if knob.loc["structure dropped", "distance to content target"] < reach.min() - 0.001
