@@ -1082,18 +1082,14 @@ protocol_drift = {
     name: rollout.drift(clips, held.truth, protocol_masks)
     for name, clips in made_clips.items()
 }
-real_latents = video_scores.frame_latents(held.truth, feature_ae)  # encoded once, for all
+real_ref = video_scores.real_reference(
+    held.truth, feature_ae, fps=held.fps
+)  # scored once, for all
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", scipy.linalg.LinAlgWarning)
     yardsticks = {
         name: video_scores.generation_scores(
-            clips,
-            held.truth,
-            feature_ae,
-            fps=held.fps,
-            masks=held.masks,
-            seed=SEED,
-            real_latents=real_latents,
+            clips, real_ref, feature_ae, fps=held.fps, masks=held.masks, seed=SEED
         )
         for name, clips in made_clips.items()
     }
@@ -1103,7 +1099,7 @@ if any(issubclass(w.category, scipy.linalg.LinAlgWarning) for w in caught):
         "the number of features), so its square root, and so FD, may be inaccurate; KID "
         "needs no square root"
     )
-real_features = video_scores.latent_features(real_latents)
+real_features = video_scores.latent_features(real_ref["latents"])
 noise = video_scores.distribution_noise(real_features, seed=SEED)
 noise_size = noise.index[noise.index <= len(held)].max()
 kid_noise = noise.loc[noise_size, "kid mean"] + noise.loc[noise_size, "kid spread"]

@@ -756,7 +756,7 @@ if on_protocol:
         held.context[:, -1:] / 255.0, made_steps, axis=1
     )
     feature_ae = video_scores.feature_encoder(FEATURE_STEPS, device)
-    real_latents = video_scores.frame_latents(held.truth, feature_ae)
+    real_ref = video_scores.real_reference(held.truth, feature_ae, fps=held.fps)
     protocol_masks = np.repeat(held.masks[:, None], made_steps, axis=1)
     protocol_drift = {
         name: rollout.drift(made, held.truth, protocol_masks)
@@ -764,18 +764,12 @@ if on_protocol:
     }
     yardsticks = {
         name: video_scores.generation_scores(
-            made,
-            held.truth,
-            feature_ae,
-            fps=held.fps,
-            masks=held.masks,
-            seed=SEED,
-            real_latents=real_latents,
+            made, real_ref, feature_ae, fps=held.fps, masks=held.masks, seed=SEED
         )
         for name, made in protocol_made.items()
     }
     noise = video_scores.distribution_noise(
-        video_scores.latent_features(real_latents), seed=SEED
+        video_scores.latent_features(real_ref["latents"]), seed=SEED
     )
     noise_size = noise.index[noise.index <= len(held)].max()
     kid_noise = noise.loc[noise_size, "kid mean"] + noise.loc[noise_size, "kid spread"]
