@@ -143,6 +143,20 @@ class CourseAutoencoder:
         """How many numbers the latent of one square frame holds, per pixel of the frame side squared."""
         return int(self.model.config.latent_channels)
 
+    @property
+    def feature_label(self) -> str:
+        """What to print beside a distribution score computed on this autoencoder's latents: which
+        encoder the features come from. The tiny configuration is a network trained for this very
+        use on the course's pictures, not a stand-in for a downloaded one, so the 'checks the
+        pipeline' label of generated pictures does not apply to it."""
+        steps = len(self.fit.history) if self.fit is not None else 0
+        if self.plan["kind"] == "tiny":
+            return (
+                f"the course autoencoder's latents (a small AutoencoderKL trained here on the course's pictures, "
+                f"{steps} steps, seed 0; chapter 04 measures its reconstructions)"
+            )
+        return f"the course autoencoder's latents ({self.plan['id']}, fine-tuned here {steps} steps)"
+
     def encode(self, images, batch: int = 64):
         import torch
 

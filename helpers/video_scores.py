@@ -13,7 +13,9 @@ frame to frame, per channel, and the spread of each channel's mean over time). B
 generated clips and a set of real ones:
 
 - `frechet_distance`: the Fréchet distance between Gaussians fitted to the two sets (as FID and
-  FVD compute it, pytorch-fid's square root with its offset for near-singular products);
+  FVD compute it: pytorch-fid's square root and its offset to the covariances, which pytorch-fid adds
+  when the root is not finite and this one also when SciPy finds the product singular, as it is
+  with fewer clips than features);
 - `kernel_distance`: KID, the unbiased estimate of the squared maximum mean discrepancy with the
   cubic polynomial kernel k(x, y) = (x.y / d + 1)^3, averaged over random subsets (torch-fidelity's
   estimator). Unlike the Fréchet distance it has no bias at small sample sizes.
@@ -39,6 +41,7 @@ keeps every frame as good as it was, so only a score that sees time worsens.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,7 +53,7 @@ from .baselines import optical_flow
 from .errors import BadInputError
 from .metrics import as_unit_float
 
-FD_EPS = 1e-6  # added to both covariance diagonals when their product has no finite square root
+FD_EPS = 1e-6  # added to both covariance diagonals when their product is singular
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000  # torch-fidelity's default; smaller sets use all their clips per subset
 DYNAMIC_FPS = 8.0  # VBench samples frames at about this rate before scoring motion
@@ -194,16 +197,26 @@ def _feature_sets(a: Any, b: Any, minimum: int) -> tuple[np.ndarray, np.ndarray]
     return a, b
 
 
+def _matrix_root(product: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The square root of a covariance product and whether SciPy found it singular or inexact (its
+    warning is caught here: the caller regularises instead of printing it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        root, _ = linalg.sqrtm(product, disp=False)
+    singular = any(issubclass(w.category, (linalg.LinAlgWarning, RuntimeWarning)) for w in caught)
+    return root, singular or not np.isfinite(root).all()
+
+
 def frechet_distance(a: Any, b: Any) -> float:
     """||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between Gaussians fitted to two feature
     sets (N, D) and (M, D), as FID and FVD compute it."""
     a, b = _feature_sets(a, b, 2)
     mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
     s_a, s_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    root, _ = linalg.sqrtm(s_a @ s_b, disp=False)
-    if not np.isfinite(root).all():
+    root, singular = _matrix_root(s_a @ s_b)
+    if singular:  # fewer clips than features, or features that do not vary
         offset = np.eye(len(s_a)) * FD_EPS
-        root = linalg.sqrtm((s_a + offset) @ (s_b + offset))
+        root, _ = _matrix_root((s_a + offset) @ (s_b + offset))
     root = np.real(root)
     diff = mu_a - mu_b
     return float(max(0.0, diff @ diff + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(root)))

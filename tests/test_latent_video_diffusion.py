@@ -151,6 +151,22 @@ def test_structure_signal_is_standardised_and_blur_removes_detail():
         editing.structure_signal(frames, 16, level=4)
 
 
+def test_structure_correlation_on_picture_only_ignores_shared_letterbox():
+    torch.manual_seed(0)
+    a, b = torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32)
+    a[:, :, :8], b[:, :, :8] = 0.0, 0.0  # the same black bar on top of unrelated pictures
+    masks = torch.ones(4, 32, 32, dtype=torch.bool)
+    masks[:, :8] = False
+    sa, sb = editing.structure_signal(a, 16), editing.structure_signal(b, 16)
+    picture = editing.picture_mask(masks, 16)
+    assert picture.shape == (4, 1, 16, 16) and not picture[:, :, :4].any() and picture[:, :, 4:].all()
+    assert editing.structure_correlation(sa, sb) > 0.4  # the bar alone correlates
+    assert abs(editing.structure_correlation(sa, sb, picture)) < 0.2
+    assert editing.structure_correlation(sa, sa, picture) == pytest.approx(1.0)
+    with pytest.raises(BadInputError, match="structure mask"):
+        editing.structure_correlation(sa, sb, picture[:2])
+
+
 def test_pooled_content_ignores_layout():
     latents = torch.randn(2, 4, 8, 8)
     shuffled = latents.flatten(2)[:, :, torch.randperm(64)].reshape(2, 4, 8, 8)

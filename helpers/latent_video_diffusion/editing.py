@@ -44,8 +44,31 @@ def pooled_content(latents: torch.Tensor) -> torch.Tensor:
     return torch.cat([latents.mean(dim=(2, 3)), latents.std(dim=(2, 3))], dim=1)
 
 
-def structure_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean Pearson correlation, frame by frame, of two structure signals (N, 1, H, W)."""
-    a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
-    b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+def structure_correlation(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Mean Pearson correlation, frame by frame, of two structure signals (N, 1, H, W). `mask`
+    ((N, 1, H, W) or (N, H, W), True on picture content) limits it to the picture: two frames that
+    share only their letterbox bars would otherwise correlate well above 0."""
+    a, b = a.flatten(1).float(), b.flatten(1).float()
+    if mask is None:
+        keep = torch.ones_like(a)
+    else:
+        keep = mask.reshape(len(mask), -1).to(a.dtype)
+        if keep.shape != a.shape:
+            raise BadInputError(
+                f"structure mask of shape {tuple(mask.shape)}: expected one per frame, {tuple(a.shape)}"
+            )
+        if (keep.sum(1) < 2).any():
+            raise BadInputError("structure mask: every frame needs 2 or more picture pixels")
+    count = keep.sum(1, keepdim=True)
+    a = (a - (a * keep).sum(1, keepdim=True) / count) * keep
+    b = (b - (b * keep).sum(1, keepdim=True) / count) * keep
     return float(((a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-8)).mean())
+
+
+def picture_mask(masks, size: int) -> torch.Tensor:
+    """Content masks (N, H, W), True on picture, at the structure signal's `size`: (N, 1, size,
+    size), True where a cell lies wholly on picture content."""
+    masks = torch.as_tensor(masks)
+    if masks.ndim != 3:
+        raise BadInputError(f"masks of shape {tuple(masks.shape)}: expected (N, H, W)")
+    return F.interpolate(masks[:, None].float(), size=(size, size), mode="area") > 0.999
