@@ -168,7 +168,7 @@ pd.DataFrame(report.items(), columns=["what", "here"]).set_index("what")
 # | profile | where it runs | what it is for |
 # |---|---|---|
 # | `smoke` | `make test`, CI (the automatic checks run on every change) | every cell runs at tiny sizes, seconds per chapter |
-# | `cpu` | `make book`, a 2-core laptop | honest, small results on real frames in minutes |
+# | `cpu` | `make book`, an ordinary CPU (2 cores will do) | honest, small results on real frames in minutes |
 # | `gpu` | Colab (T4 upward) or your GPU | full-size results, pretrained weights when online |
 #
 # The defaults written in each chapter's parameters cell are the `cpu` values, so opening a
@@ -210,7 +210,7 @@ print(f"profile={PROFILE}  seed={SEED}  device={DEVICE}  resume steps={RESUME_ST
 #
 # `runtime.select_device("auto")` picks CUDA, then Apple's MPS, then the CPU. Asking for a
 # device that is not there does not crash the chapter: it warns and uses the CPU, so a chapter
-# written for a GPU still runs on a laptop, on its CPU.
+# written for a GPU still runs on a machine without one, on its CPU.
 
 # %%
 import torch
@@ -551,5 +551,7 @@ claims.holds(straight["losses"][-1] < straight["losses"][0], "training lowers th
 # 1. Run this chapter with papermill and `-p RESUME_STEPS 100`. Which cells change their output?
 # 2. Change `train` so that it does *not* restore the generator state on resume. Does the
 #    resumed run still match the uninterrupted one? Why not?
-# 3. On a machine with a GPU, run `draw()` on the GPU twice after seeding. Are the numbers
-#    identical? Look up `torch.use_deterministic_algorithms` to see which operations differ.
+# 3. On a machine with a GPU, seed, then add a million random numbers into ten bins on the GPU
+#    twice with `torch.zeros(10, device="cuda").index_add_(0, index, values)`. Are the two sums
+#    identical to the last bit? Call `torch.use_deterministic_algorithms(True)` first and try
+#    again; PyTorch's notes on reproducibility list the operations that behave like this one.

@@ -70,6 +70,7 @@ BATCH_SIZE = 8
 # %%
 # Stop here, in one line, if a value above cannot work (chapter 00 explains the check).
 from helpers import parameters
+from helpers.errors import ParameterError
 
 parameters.check(
     globals(),
@@ -84,7 +85,8 @@ parameters.check(
     WINDOW_SECONDS=parameters.number(0.04, 10, why="one frame to all of bikes.mp4"),
     PIX2PIX_SIZE=parameters.integer(32, 1024),
     PIX2PIX_EXAMPLES=parameters.integer(
-        1, 200, why="distinct training pairs; there are 240+"
+        1,
+        why="distinct training pairs: at most as many as there are (section 8 counts them)",
     ),
     MNIST_SEQUENCES=parameters.integer(1),
     BATCH_SIZE=parameters.integer(1),
@@ -669,6 +671,11 @@ import torch
 pairs = datasets.pair_indices(units, gap=1)
 train_pairs = pairs[np.isin(pairs[:, 0], by_clip["train"])]
 print(f"{len(pairs)} pairs in all, {len(train_pairs)} from training clips")
+if PIX2PIX_EXAMPLES > len(train_pairs):  # before section 9 writes any file
+    raise ParameterError(
+        f"PIX2PIX_EXAMPLES={PIX2PIX_EXAMPLES}: must be at most {len(train_pairs)}, the training pairs "
+        "there are to write as distinct files"
+    )
 assert len(pairs) == len(units) - len(set(units)), "one pair fewer than frames in each shot"
 assert (units[pairs[:, 0]] == units[pairs[:, 1]]).all(), "no pair crosses a cut or a clip"
 

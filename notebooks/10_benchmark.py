@@ -622,7 +622,7 @@ quoted_table("self_forcing")
 #
 # Which family to reach for, job by job, written from the tables above (each sentence names the
 # row it comes from). The scale of this book limits what it can show: offline, every pretrained
-# network is replaced by a tiny one trained here, and every model trains for minutes on a laptop.
+# network is replaced by a tiny one trained here, and every model trains for minutes on a CPU.
 
 
 # %%
