@@ -113,7 +113,8 @@ def test_the_landing_page_times_each_chapter_from_the_run_that_built_the_book(tm
     executed.mkdir(parents=True)
     (executed / f"{CH04.slug}.ipynb").write_text(json.dumps(executed_copy(runtime.load_profile("cpu", "04"))))
     machine = {"cpu": "Intel(R) Xeon(R) Platinum 8488C", "cpu cores": "2"}
-    timing = {"chapter": CH04.slug, "profile": "cpu", "status": "ok", "seconds": 629.7, "machine": machine}
+    timing = {"chapter": CH04.slug, "profile": "cpu", "status": "ok", "seconds": 629.7, "machine": machine,
+              "peak_memory_mib": 3482}  # fmt: skip
     book.write_timings(executed / "timings.json", [timing])
     book.stage("cpu", tmp_path / "staging")
     intro = (tmp_path / "staging" / "book" / "intro.md").read_text()
@@ -121,9 +122,21 @@ def test_the_landing_page_times_each_chapter_from_the_run_that_built_the_book(tm
     assert "| 00 | [Setup" in intro and "| not run in the cpu profile |" in intro
     assert "**total of the 1 chapter timed**" in intro and "**10 min**" in intro
     assert "run that this book shows on Intel(R) Xeon(R) Platinum 8488C, 2 cores, on 2026-11-27 (UTC)" in intro
+    assert "largest memory use in the **cpu** runs this book shows was 3.4 GiB (chapter 04" in intro
+    assert "- **Disk**: " in intro and " GiB" in intro.split("- **Disk**: ")[1]
     assert "<!-- stage:" not in intro
     staged = json.loads((tmp_path / "staging" / "notebooks" / f"{CH04.slug}.ipynb").read_text())
     assert "on Intel(R) Xeon(R) Platinum 8488C, 2 cores." in staged["cells"][1]["source"], "the page names the machine"
+
+
+def test_peak_memory_sees_what_a_child_process_holds():
+    import subprocess
+    import sys
+
+    code = "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(1.5)"
+    with book.PeakMemory(interval=0.1) as memory:
+        subprocess.run([sys.executable, "-c", code], check=True)
+    assert memory.peak_mib > 200
 
 
 def test_titles_come_from_the_first_heading_of_each_chapter_file():

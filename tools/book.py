@@ -239,7 +239,7 @@ def run(profile: str, only: str | None = None, stream=sys.stdout, overrides: dic
             log = out_dir / f"{chapter.slug}.log"
             parameters = chapter_parameters(chapter, profile, overrides)
             try:
-                with kernel_stderr_to(log):
+                with kernel_stderr_to(log), PeakMemory() as memory:
                     papermill.execute_notebook(
                         str(chapter.notebook),
                         str(output),
@@ -271,6 +271,8 @@ def run(profile: str, only: str | None = None, stream=sys.stdout, overrides: dic
                 ) from None
             machine = machine or machine_report()
             record.update(seconds=round(time.perf_counter() - started, 1), finished=_utc_now(), machine=machine)
+            if memory.peak_mib:
+                record["peak_memory_mib"] = round(memory.peak_mib)
             print(f"      ok in {record['seconds']:.1f} s", file=stream, flush=True)
             if profile in RECORDED_PROFILES:
                 _keep_run_of_record(chapter, profile, output, record, parameters, stream)
@@ -280,6 +282,49 @@ def run(profile: str, only: str | None = None, stream=sys.stdout, overrides: dic
         print(timing_table(timings), file=stream, flush=True)
         write_timings(out_dir / "timings.json", timings)
     return timings
+
+
+class PeakMemory:
+    """The largest resident memory of this process's children (the chapter's kernel and whatever it
+    starts), summed over them and sampled twice a second while the block runs: `peak_mib` after it,
+    0 when psutil is missing. A peak shorter than the interval can be missed, and memory that
+    processes share is counted once for each of them."""
+
+    def __init__(self, interval: float = 0.5):
+        self.interval, self.peak_mib = interval, 0.0
+        self._stop = None
+
+    def _sample(self, me) -> None:
+        import psutil
+
+        total = 0
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+        self.peak_mib = max(self.peak_mib, total / 2**20)
+
+    def __enter__(self):
+        import threading
+
+        try:
+            import psutil
+        except ImportError:
+            return self
+        me = psutil.Process()
+        self._stop = threading.Event()
+
+        def watch():
+            while not self._stop.wait(self.interval):
+                self._sample(me)
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self._thread.join()
 
 
 def _utc_now() -> str:
@@ -498,6 +543,7 @@ def record_run(chapter: Chapter, profile: str, executed: Path, timing: dict) -> 
             "ended": papermill_meta.get("end_time"),
             "seconds": timing["seconds"],
             "machine": timing.get("machine") or {},
+            "peak_memory_mib": timing.get("peak_memory_mib"),
             "devices": sorted({r["device"] for r in records}),
             "parameters": papermill_meta.get("parameters") or {},
         }
@@ -747,6 +793,7 @@ DROPPED_EXTENSIONS = ("sphinx_thebe",)
 INTRO_CHAPTERS = "<!-- stage: chapters -->"
 INTRO_WHERE_TO_ASK = "<!-- stage: where-to-ask -->"
 INTRO_CLONE = "<!-- stage: clone -->"
+INTRO_MACHINE = "<!-- stage: machine -->"
 
 
 def static_widgets(notebook: dict) -> dict:
@@ -867,6 +914,44 @@ def chapters_table(profile: str, page_runs: dict[str, dict], root: Path | None =
     return "\n".join(lines) + "\n"
 
 
+def folder_bytes(folder: Path) -> int:
+    """The size of the files under a folder (links not followed), 0 when it does not exist."""
+    total = 0
+    for dirpath, _, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def machine_needs(profile: str, page_runs: dict[str, dict], root: Path | None = None) -> str:
+    """The landing page's memory and disk lines, measured: the largest peak memory of a chapter in
+    the runs this book shows (timings.json or run.json), and the size of this checkout's .venv and
+    build/ folders when the book was staged."""
+    root = root or course_root()
+    peaks = {slug: run["peak_memory_mib"] for slug, run in page_runs.items() if run.get("peak_memory_mib")}
+    gib = 2**30
+    if peaks:
+        largest = max(peaks, key=peaks.get)
+        memory = (
+            f"- **Memory**: the chapters' largest memory use in the **{profile}** runs this book shows was "
+            f"{peaks[largest] / 1024:.1f} GiB (chapter {largest.split('_', 1)[0]}, the kernel and the processes "
+            f"it started, sampled twice a second); the smallest chapter used {min(peaks.values()) / 1024:.1f} GiB. "
+            "Leave room beside that for the system."
+        )
+    else:
+        memory = f"- **Memory**: not measured in the **{profile}** runs this book shows."
+    venv, build = folder_bytes(root / ".venv"), folder_bytes(root / "build")
+    disk = (
+        f"- **Disk**: the environment (`.venv/`) takes {venv / gib:.1f} GiB on the machine that built this book, "
+        f"and its `build/` folder (frames, checkpoints, executed notebooks and this book) {build / gib:.1f} GiB."
+        if venv
+        else f"- **Disk**: `build/` (frames, checkpoints, executed notebooks and this book) takes {build / gib:.1f} "
+        "GiB on the machine that built this book; the environment was not in `.venv/` there, so its size is not shown."
+    )
+    return f"{memory}\n{disk}\n"
+
+
 def where_to_ask(root: Path | None = None) -> str:
     url = repository_url(root)
     return (
@@ -903,7 +988,7 @@ def stage(profile: str, staging: Path) -> list[str]:
     """
     root = course_root()
     intro_source = (root / "book" / "intro.md").read_text()
-    missing = [m for m in (INTRO_CHAPTERS, INTRO_WHERE_TO_ASK, INTRO_CLONE) if m not in intro_source]
+    missing = [m for m in (INTRO_CHAPTERS, INTRO_WHERE_TO_ASK, INTRO_CLONE, INTRO_MACHINE) if m not in intro_source]
     if missing:
         raise CourseError(f"book/intro.md: the line {missing[0]} is missing; stage() writes the generated part there")
     if staging.exists():
@@ -942,13 +1027,18 @@ def stage(profile: str, staging: Path) -> list[str]:
             notebook = local_badge(static_widgets(hide_injected_parameters(notebook)))
             if use_record:
                 info = record["run"]
-                page_runs[chapter.slug] = {"seconds": info.get("seconds"), "machine": info.get("machine")}
+                page_runs[chapter.slug] = {
+                    "seconds": info.get("seconds"), "machine": info.get("machine"),
+                    "peak_memory_mib": info.get("peak_memory_mib"),
+                }  # fmt: skip
                 banner = profile_banner(profile, notebook, chapter, run_info=info)
             else:
                 timing = timings.get(chapter.slug) or {}
                 machine = timing.get("machine") or _machine_from_records(chapter, profile)
                 seconds = timing.get("seconds") if timing.get("status") == "ok" else None
-                page_runs[chapter.slug] = {"seconds": seconds, "machine": machine}
+                page_runs[chapter.slug] = {
+                    "seconds": seconds, "machine": machine, "peak_memory_mib": timing.get("peak_memory_mib"),
+                }  # fmt: skip
                 banner = profile_banner(profile, notebook, chapter, machine=machine)
             page_runs[chapter.slug]["ended"] = _ended(notebook)
             target.write_text(json.dumps(_with_banner(notebook, banner), indent=1))
@@ -967,6 +1057,7 @@ def stage(profile: str, staging: Path) -> list[str]:
     rest = rest.replace(INTRO_CHAPTERS, chapters_table(profile, page_runs, root).rstrip("\n"))
     rest = rest.replace(INTRO_WHERE_TO_ASK, where_to_ask(root).rstrip("\n"))
     rest = rest.replace(INTRO_CLONE, clone_block(root).rstrip("\n"))
+    rest = rest.replace(INTRO_MACHINE, machine_needs(profile, page_runs, root).rstrip("\n"))
     (staging / "book" / "intro.md").write_text(f"{title}\n\n{profile_banner(profile)}{rest}")
     back_matter = [{"file": "book/glossary"}, {"file": "book/references"}]
     toc = {
