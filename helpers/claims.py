@@ -23,8 +23,11 @@ from .errors import BadInputError
 
 def say(markdown: str) -> None:
     """Show a sentence (Markdown) as the chapter's prose, computed by the run."""
+    import sys
+
     from IPython.display import Markdown, display
 
+    sys.stdout.flush()  # what the cell printed before comes before the sentence on the page
     display(Markdown(markdown))
 
 

@@ -244,9 +244,11 @@ def sortable_table(frame, name: str, digits: int = 3) -> None:
     """Show a DataFrame as an HTML table whose columns sort when their heading is clicked (a few
     lines of inline script, nothing loaded from elsewhere); without scripts it is a plain table."""
     import re
+    import sys
 
     from IPython.display import HTML, display
 
+    sys.stdout.flush()  # a caption printed just before belongs above the table, not after it
     identifier = "sortable-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     html = frame.to_html(table_id=identifier, float_format=lambda v: f"{v:,.{digits}f}", na_rep="-", border=0)
     display(HTML(html + _SORT_SCRIPT % {"id": identifier}))

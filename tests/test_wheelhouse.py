@@ -74,6 +74,20 @@ def test_the_scan_follows_lazy_relative_and_subprocess_imports_and_skips_optiona
     assert heavy.modules == {"yaml", "tensorflow"}
 
 
+def test_a_section_that_runs_only_where_a_package_is_installed_needs_nothing(fake_course: Path):
+    write(
+        fake_course / "notebooks" / "03_guarded.py",
+        "import importlib.util\n\nfrom helpers import runtime\n\n"
+        'HAVE_TF = importlib.util.find_spec("tensorflow") is not None\n'
+        "if HAVE_TF:\n    tf = runtime.import_heavy()\nelse:\n    import numpy\n"
+        'if importlib.util.find_spec("jax"):\n    import jax\n',
+    )
+    scan = wheelhouse.scan_chapter(fake_course / "notebooks" / "03_guarded.py", fake_course)
+    assert "tensorflow" not in scan.modules and "jax" not in scan.modules
+    assert {"importlib", "numpy", "yaml"} <= scan.modules  # the else branch and the rest still count
+    assert ("helpers.runtime", "import_heavy") not in scan.reached
+
+
 def test_data_packages_are_the_ones_whose_entries_the_chapter_names(fake_course: Path):
     scan = wheelhouse.scan_chapter(fake_course / "notebooks" / "01_light.py", fake_course)
     manifest = {

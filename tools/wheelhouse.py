@@ -131,6 +131,7 @@ class Module:
     is_package: bool
     units: dict[str, Unit] = field(default_factory=dict)
     scope: dict[str, Binding] = field(default_factory=dict)  # names its module-level imports bind
+    guards: set[str] = field(default_factory=set)  # names bound to "is package X installed?"
 
 
 def _handles_import_error(node: ast.Try) -> bool:
@@ -142,6 +143,22 @@ def _handles_import_error(node: ast.Try) -> bool:
         return []
 
     return any({"ImportError", "ModuleNotFoundError"} & set(names(h.type)) for h in node.handlers)
+
+
+def _is_presence_test(test: ast.expr, guards: set[str] = frozenset()) -> bool:
+    """`importlib.util.find_spec("x") is not None` (or the bare call, or a name bound to either):
+    a test that a package is installed, whose `if` body runs only where it is."""
+    if isinstance(test, ast.Name):
+        return test.id in guards
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot):
+        other = test.comparators[0]
+        if isinstance(other, ast.Constant) and other.value is None:
+            test = test.left
+    if not isinstance(test, ast.Call) or not test.args or not isinstance(test.args[0], ast.Constant):
+        return False
+    func = test.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name == "find_spec" and isinstance(test.args[0].value, str)
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -158,6 +175,7 @@ class _UnitVisitor(ast.NodeVisitor):
         self.module, self.unit, self.bindings, self.known = module, unit, bindings, known
         self.collect_strings = strings
         self.optional = 0
+        self.absent = 0  # inside `if <package X is installed>:`: nothing there is needed
 
     def _absolute(self, node: ast.ImportFrom) -> str | None:
         if not node.level:
@@ -171,7 +189,7 @@ class _UnitVisitor(ast.NodeVisitor):
         return ".".join([*parts, node.module] if node.module else parts)
 
     def _outside(self, top: str, bound: str) -> None:
-        if not self.optional:
+        if not (self.optional or self.absent):
             self.unit.imports.add(top)
         self.bindings[bound] = Binding("external", top)
 
@@ -181,7 +199,7 @@ class _UnitVisitor(ast.NodeVisitor):
             if top != PACKAGE:
                 self._outside(top, alias.asname or top)
                 continue
-            if alias.name in self.known:
+            if alias.name in self.known and not self.absent:
                 self.unit.executes.add(alias.name)
             self.bindings[alias.asname or top] = Binding("module", alias.name if alias.asname else top)
 
@@ -196,6 +214,8 @@ class _UnitVisitor(ast.NodeVisitor):
                 self._outside(top, bound)
                 continue
             submodule = f"{base}.{alias.name}"
+            if self.absent:
+                continue
             if submodule in self.known:
                 self.unit.executes.add(submodule)
                 self.bindings[bound] = Binding("module", submodule)
@@ -222,6 +242,14 @@ class _UnitVisitor(ast.NodeVisitor):
     visit_TryStar = visit_Try
 
     def visit_If(self, node: ast.If) -> None:
+        if _is_presence_test(node.test, self.module.guards):
+            self.absent += 1  # runs only where the package is installed: needs nothing of its own
+            for stmt in node.body:
+                self.visit(stmt)
+            self.absent -= 1
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
         if not _is_type_checking(node.test):
             self.generic_visit(node)
             return
@@ -230,7 +258,7 @@ class _UnitVisitor(ast.NodeVisitor):
             self.visit(stmt)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):  # a use; `X = ...` at module level is X's own unit
+        if isinstance(node.ctx, ast.Load) and not self.absent:  # a use; `X = ...` at module level is X's own unit
             self.unit.names.add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
@@ -239,12 +267,12 @@ class _UnitVisitor(ast.NodeVisitor):
         while isinstance(inner, ast.Attribute):
             parts.append(inner.attr)
             inner = inner.value
-        if isinstance(inner, ast.Name):
+        if isinstance(inner, ast.Name) and not self.absent:
             self.unit.chains.add((inner.id, *reversed(parts)))
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if self.collect_strings and isinstance(node.value, str):
+        if self.collect_strings and isinstance(node.value, str) and not self.absent:
             self.unit.strings.add(node.value)
 
 
@@ -268,6 +296,9 @@ def parse_module(name: str, path: Path, is_package: bool, known: set[str]) -> Mo
     except SyntaxError as exc:
         raise BadInputError(f"{path}:{exc.lineno}: not valid Python ({exc.msg}); fix it first") from None
     module = Module(name, path, is_package)
+    for stmt in tree.body:  # names bound to a presence test, for `if HAVE_X:` further down
+        if isinstance(stmt, ast.Assign) and _is_presence_test(stmt.value):
+            module.guards |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     top = module.units[""] = Unit()
     at_import = _UnitVisitor(module, top, module.scope, known)
     at_import_no_strings = _UnitVisitor(module, top, module.scope, known, strings=False)
