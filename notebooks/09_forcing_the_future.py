@@ -969,7 +969,9 @@ def beaten(key) -> str:
     """Which of the two digit-free frames a model's late error beats (by more than 1)."""
     wins = [name for name, ref in (("the blank frame", BLANK), ("the mean frame", MEAN))
             if summary.loc[key, LATE] < summary.loc[ref, LATE] - 1.0]  # fmt: skip
-    return {0: "beats neither", 2: "beats both"}.get(len(wins), f"beats {wins[0]} only")
+    if len(wins) == 1:
+        return f"beats {wins[0]} only"
+    return "beats both" if wins else "beats neither"
 
 
 late_gap = summary.loc[TF, LATE] - min(summary.loc[DF, LATE], summary.loc[SR, LATE])
