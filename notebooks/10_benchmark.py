@@ -144,6 +144,11 @@ def family(record: dict) -> str:
     return FAMILIES.get(record["chapter"][:2], record["chapter"])
 
 
+def losers(values: pd.Series, reference: float, lower: bool) -> list[str]:
+    """The rows of `values` that score worse than `reference` (lower is better when `lower`)."""
+    return [m for m, v in values.items() if (v > reference if lower else v < reference)]
+
+
 # %% [markdown]
 # ## What the registry holds
 #
@@ -513,10 +518,10 @@ for baseline in ("copy last", "flow"):
     ):
         ref = table_by_model.loc[baseline, column]
         values = learned[column].dropna()
-        losers = [m for m, v in values.items() if (v > ref if lower else v < ref)]
+        lost = losers(values, ref, lower)
         yardstick_lines.append(
-            f"on {column} {len(losers)} of the {len(values)} course models lose to {baseline} ({ref:,.3f})"
-            + (f": {', '.join(losers)}" if 0 < len(losers) < len(values) else "")
+            f"on {column} {len(lost)} of the {len(values)} course models lose to {baseline} ({ref:,.3f})"
+            + (f": {', '.join(lost)}" if 0 < len(lost) < len(values) else "")
         )
 blank_mse = table_by_model.loc["blank frame (computed here)", "MSE (OpenSTL)"]
 hedging = [m for m, v in learned["MSE (OpenSTL)"].items() if v > 0.9 * blank_mse]
@@ -663,13 +668,9 @@ if len(shot_table):
             ("KID", True),
         ):
             values = shot_learned[column].dropna()
-            losers = [
-                m
-                for m, v in values.items()
-                if (v > copy_row[column] if lower else v < copy_row[column])
-            ]
+            lost = losers(values, copy_row[column], lower)
             shot_lines.append(
-                f"on {column} {len(losers)} of the {len(values)} trained models lose to copy-last "
+                f"on {column} {len(lost)} of the {len(values)} trained models lose to copy-last "
                 f"({copy_row[column]:,.3f})"
             )
         claims.say(
