@@ -191,6 +191,13 @@ def ssim(prediction: Any, truth: Any, mask: Any = None) -> float:
     return float(np.mean(ssim_per_frame(prediction, truth, mask=mask)))
 
 
+# The units of pixel_scores' columns (and of sharpness), for the line under a table of them.
+UNITS = (
+    "psnr in dB (higher is better); ssim 1 = exact; mse and mae on the [0, 1] pixel scale (lower is "
+    "better); sharpness: variance of the Laplacian of the grey image on the 0-255 scale (grey levels²)"
+)
+
+
 def pixel_scores(prediction: Any, truth: Any, mask: Any = None) -> dict[str, float]:
     """PSNR, SSIM, MSE and MAE of a prediction: the row every chapter's score tables are made of.
     With `mask`, on picture content only (letterbox padding left out)."""

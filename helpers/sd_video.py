@@ -420,6 +420,7 @@ class StreamPath:
     device: str = "cpu"
     calls: int = field(default=0, init=False)  # UNet calls made so far
     skipped: int = field(default=0, init=False)  # input frames the filter skipped
+    similarities: list = field(default_factory=list, init=False)  # every cosine the filter computed
 
     def __post_init__(self) -> None:
         import torch
@@ -478,6 +479,7 @@ class StreamPath:
             return True
         a, b = image.flatten(), previous.flatten()
         similarity = float(torch.dot(a, b) / (a.norm() * b.norm()).clamp_min(1e-8))
+        self.similarities.append(similarity)
         skip_p = max(0.0, (similarity - self.filter_threshold) / (1.0 - self.filter_threshold))
         return float(torch.rand(1, generator=self._rng)) >= skip_p
 

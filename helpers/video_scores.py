@@ -258,6 +258,19 @@ def distribution_scores(generated: np.ndarray, real: np.ndarray, standardise=Non
     return {"fd": frechet_distance(g, r), "kid": kid, "kid_std": kid_std, "clips": float(len(g))}
 
 
+def far_from_data(made: dict, reference: dict, reference_name: str, factor: float = 100.0) -> str:
+    """A sentence for a KID far above a reference's (more than `factor` times): what the size means.
+    `made` and `reference` are generation_scores rows (with "kid" and "fd"); "" when it is not far."""
+    if not made["kid"] > factor * max(reference["kid"], 1e-12):
+        return ""
+    return (
+        f"That KID is {made['kid'] / reference['kid']:,.0f} times {reference_name}'s: KID has no fixed scale "
+        "and grows much faster than the distance between two sets (chapter 02, section 9); FD, which grows "
+        f"with its square, is {made['fd'] / reference['fd']:,.0f} times {reference_name}'s (FD "
+        f"{made['fd']:.1f} against {reference['fd']:.1f})."
+    )
+
+
 def distribution_noise(real: np.ndarray, sizes: Sequence[int] = NOISE_SIZES, repeats: int = 10, seed: int = 0):
     """How much the distribution scores move between two random, disjoint halves of the real set:
     one row per sample size (each half that many clips), with the mean and spread over `repeats`

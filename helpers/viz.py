@@ -38,11 +38,29 @@ def grid(
     return canvas
 
 
-def caption(image: np.ndarray, text: str, height: int = 14) -> np.ndarray:
-    """Put `text` in a white band above an RGB image (small images get a readable band anyway)."""
+def _caption_lines(text: str, width: int) -> list[str]:
+    """`text` broken at spaces into lines that fit `width` pixels in the default font."""
+    font = ImageFont.load_default()
+    lines: list[str] = []
+    for word in text.split():
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width - 4:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def caption(image: np.ndarray, text: str, height: int = 14, lines: int | None = None) -> np.ndarray:
+    """Put `text` in a white band above an RGB image (small images get a readable band anyway).
+    Text wider than the image wraps onto more lines; `lines` fixes the band's number of lines, so
+    that images captioned side by side keep one height."""
     array = as_uint8_frames([image])[0]
-    band = Image.new("RGB", (array.shape[1], height), (255, 255, 255))
-    ImageDraw.Draw(band).text((2, 1), text, fill=(0, 0, 0), font=ImageFont.load_default())
+    wrapped = _caption_lines(text, array.shape[1])
+    band_height = max(height, 12 * max(lines or 0, len(wrapped)) + 2)
+    band = Image.new("RGB", (array.shape[1], band_height), (255, 255, 255))
+    ImageDraw.Draw(band).multiline_text(
+        (2, 1), "\n".join(wrapped), fill=(0, 0, 0), font=ImageFont.load_default(), spacing=1
+    )
     return np.concatenate([np.asarray(band), array], axis=0)
 
 
@@ -91,7 +109,11 @@ def sequences_side_by_side(sequences: Mapping[str, np.ndarray], scale: int = 1) 
     if len(set(lengths.values())) != 1 or len(shapes) != 1:
         raise BadInputError(f"sequences must share length and frame size; got lengths {lengths} and sizes {shapes}")
     steps = next(iter(lengths.values()))
-    return np.stack([grid([caption(a[t], name) for name, a in arrays.items()], pad=4) for t in range(steps)])
+    width = next(iter(shapes))[1]
+    lines = max(len(_caption_lines(name, width)) for name in arrays)
+    return np.stack(
+        [grid([caption(a[t], name, lines=lines) for name, a in arrays.items()], pad=4) for t in range(steps)]
+    )
 
 
 def gif_bytes(frames: np.ndarray, fps: float = 8) -> bytes:
@@ -240,9 +262,27 @@ _SORT_SCRIPT = """
 """
 
 
-def sortable_table(frame, name: str, digits: int = 3) -> None:
+def _tidy_for_display(frame):
+    """Missing values as NaN whatever their type (so every blank shows alike), and columns of whole
+    numbers (counts) as integers, not 10.000."""
+    import pandas as pd
+
+    frame = frame.astype(object).where(frame.notna(), np.nan).infer_objects()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values) and values.notna().any():
+            present = values.dropna()
+            if (present == present.round()).all() and present.abs().max() < 2**53:
+                frame[column] = values.astype("Int64")
+    return frame
+
+
+def sortable_table(frame, name: str, digits: int = 3, caption: str | None = None) -> None:
     """Show a DataFrame as an HTML table whose columns sort when their heading is clicked (a few
-    lines of inline script, nothing loaded from elsewhere); without scripts it is a plain table."""
+    lines of inline script, nothing loaded from elsewhere); without scripts it is a plain table.
+    `caption` is shown above the table as part of it, so it stays with its table even where a
+    notebook merges a cell's printed lines into one block."""
+    import html as html_text
     import re
     import sys
 
@@ -250,5 +290,8 @@ def sortable_table(frame, name: str, digits: int = 3) -> None:
 
     sys.stdout.flush()  # a caption printed just before belongs above the table, not after it
     identifier = "sortable-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    html = frame.to_html(table_id=identifier, float_format=lambda v: f"{v:,.{digits}f}", na_rep="-", border=0)
-    display(HTML(html + _SORT_SCRIPT % {"id": identifier}))
+    table = _tidy_for_display(frame).to_html(
+        table_id=identifier, float_format=lambda v: f"{v:,.{digits}f}", na_rep="-", border=0
+    )
+    heading = f"<p><strong>{html_text.escape(caption)}</strong></p>\n" if caption else ""
+    display(HTML(heading + table + _SORT_SCRIPT % {"id": identifier}))

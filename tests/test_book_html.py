@@ -287,6 +287,13 @@ def test_stage_points_the_badge_at_the_book_and_leaves_thebe_out(tmp_path, monke
     extensions = config["sphinx"]["config"]["extensions"]
     assert "sphinx_thebe" not in extensions and "myst_nb" in extensions and "sphinxcontrib.bibtex" in extensions
     assert config["sphinx"]["config"]["nb_ipywidgets_js"] == {}
+    from jupyter_book.config import get_final_config
+
+    final, _ = get_final_config(
+        user_yaml=config, cli_config={"latex_individualpages": False}, sourcedir=tmp_path / "staging"
+    )
+    # figure numbering stays off: Jupyter Book's LaTeX extension would turn it back on
+    assert final["numfig"] is False and "sphinx_jupyterbook_latex" not in final["extensions"]
     toc = yaml.safe_load((tmp_path / "staging" / "_toc.yml").read_text())
     assert [c["file"] for c in toc["parts"][-1]["chapters"]] == ["book/glossary", "book/references"]
 

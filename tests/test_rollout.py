@@ -121,3 +121,13 @@ def test_rollout_scores_on_picture_content_only():
     assert content["psnr"] < whole["psnr"] and content["mse"] == pytest.approx(2 * whole["mse"])
     expected = rollout.drift(sequences[:, 1:2].repeat(4, axis=1), sequences[:, 2:], mask)
     assert np.allclose(table["psnr"], expected["psnr"]) and (table["psnr"] < whole_table["psnr"]).all()
+
+
+def test_side_by_side_captions_wrap_instead_of_being_cut():
+    frames = np.zeros((2, 32, 64, 3), dtype=np.uint8)
+    long_name = "diffusion forcing (pyramid)"  # wider than 64 px in the default font
+    assert len(viz._caption_lines(long_name, 64)) > 1
+    assert viz._caption_lines("truth", 64) == ["truth"]
+    tiled = viz.sequences_side_by_side({"truth": frames, long_name: frames})
+    # both captions get the band of the longer one, so the two tiles keep one height
+    assert tiled.shape[0] == 2 and tiled.shape[1] == 32 + 12 * len(viz._caption_lines(long_name, 64)) + 2

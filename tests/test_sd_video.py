@@ -126,6 +126,8 @@ def test_similarity_filter_skips_repeated_frames_and_repeats_the_output(base):
     # frames 1, 2 repeat frame 0 and frame 5 repeats frame 4: skipped with probability 1, their
     # output is the last one made; frames 3 and 4 differ from the frame processed before them
     assert path.skipped == 3
+    # one cosine per frame after the first, 1 for a repeat of the frame processed before it
+    assert len(path.similarities) == 5 and path.similarities[0] == pytest.approx(1.0)
     assert np.array_equal(out[0], out[1]) and np.array_equal(out[0], out[2])
     assert np.array_equal(out[4], out[5]) and not np.array_equal(out[3], out[4])
     with pytest.raises(BadInputError, match="t_index_list"):

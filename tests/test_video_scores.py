@@ -126,3 +126,10 @@ def test_distribution_noise_shrinks_with_the_sample_size():
     assert noise.loc[64, "fd mean"] < noise.loc[8, "fd mean"]
     with pytest.raises(BadInputError, match="too few"):
         vs.distribution_noise(real[:10], sizes=(8,))
+
+
+def test_far_from_data_speaks_only_of_a_kid_far_above_the_reference():
+    near, far, reference = {"kid": 30.0, "fd": 120.0}, {"kid": 3.0e6, "fd": 7000.0}, {"kid": 25.0, "fd": 100.0}
+    assert vs.far_from_data(near, reference, "copy-last") == ""
+    sentence = vs.far_from_data(far, reference, "copy-last")
+    assert "120,000 times copy-last's" in sentence and "70 times" in sentence

@@ -274,6 +274,7 @@ def run(profile: str, only: str | None = None, stream=sys.stdout, overrides: dic
             if memory.peak_mib:
                 record["peak_memory_mib"] = round(memory.peak_mib)
             print(f"      ok in {record['seconds']:.1f} s", file=stream, flush=True)
+            write_timings(out_dir / "timings.json", timings)  # kept even if a later chapter is killed
             if profile in RECORDED_PROFILES:
                 _keep_run_of_record(chapter, profile, output, record, parameters, stream)
     finally:
@@ -340,7 +341,9 @@ def write_timings(path: Path, timings: list[dict]) -> None:
     with contextlib.suppress(OSError, json.JSONDecodeError, TypeError, KeyError):
         kept = {t["chapter"]: t for t in json.loads(path.read_text())}
     kept.update({t["chapter"]: t for t in timings})
-    path.write_text(json.dumps([kept[name] for name in sorted(kept)], indent=1))
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps([kept[name] for name in sorted(kept)], indent=1))
+    partial.replace(path)  # a run killed while writing leaves the previous file whole
 
 
 def read_timings(profile: str) -> dict[str, dict]:
