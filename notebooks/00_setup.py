@@ -50,7 +50,9 @@ if importlib.util.find_spec("helpers") is None:
 
 
 # %% tags=["parameters"]
-PROFILE = "cpu"  # smoke | cpu | gpu: which row of notebooks/profiles/*.yaml these values come from
+PROFILE = (
+    "cpu"  # smoke | cpu | gpu: which file of notebooks/profiles/ these values come from
+)
 SEED = 0
 DEVICE = "auto"  # auto | cpu | cuda | mps
 RESUME_STEPS = 200  # training steps of the checkpoint-and-resume demonstration
@@ -133,8 +135,10 @@ for a, b in (
     )
 ax.set_xlim(-0.5, 4.5)
 ax.set_ylim(-half_height, half_height)
+coming = [c.number for c in chapters if not c.written]
 ax.set_title(
-    "The course: green chapters are written in this checkout, grey ones are coming next",
+    "The course's chapters and what each builds on"
+    + (f" (grey: coming next, {', '.join(coming)})" if coming else ""),
     fontsize=10,
 )
 plt.show()
@@ -158,11 +162,11 @@ pd.DataFrame(report.items(), columns=["what", "here"]).set_index("what")
 # %% [markdown]
 # ## 2. Profiles: one notebook, three sizes
 #
-# The book runs every chapter with *papermill*, a tool that executes a notebook from top to
+# The book runs every chapter with *{term}`papermill`*, a tool that executes a notebook from top to
 # bottom after writing the parameter values you give it into the notebook. A *profile* is a
 # papermill parameter file in `notebooks/profiles/`. It holds every knob that changes between a
 # quick check and a full run: image size, training steps, number of sequences. Each chapter
-# declares those knobs in one cell tagged `parameters` (the cell just above the map), and nothing
+# declares those knobs in one cell tagged `parameters` (the first code cells above the map hold it and its check), and nothing
 # else in the chapter hard-codes them.
 #
 # | profile | where it runs | what it is for |
@@ -303,7 +307,7 @@ assert first == second, "seeding must make runs repeatable"
 # %% [markdown]
 # Random draws are the easy part. A training run adds up millions of numbers, and how a
 # framework splits a sum between threads decides the order of the additions. Below, a small
-# network (with BatchNorm, whose mean and variance are sums over the batch) takes a few Adam
+# network (with {term}`BatchNorm`, whose mean and variance are sums over the batch) takes a few Adam
 # steps three times: twice with this machine's thread count, once with another.
 
 # %%
@@ -472,7 +476,7 @@ assert same, "a resumed run must end exactly where an uninterrupted run ends"
 # %% [markdown]
 # ## 6. Weights: online when possible, honest when not
 #
-# Chapters that build on pretrained networks (Stable Diffusion, CLIP) take a weights
+# Chapters that build on pretrained networks ({term}`Stable Diffusion`, {term}`CLIP`) take a weights
 # parameter: a model hub id (the name of a model on the Hugging Face hub), a local folder, `auto`
 # (the hub when it answers, else tiny) or `tiny`. With network access they load the real weights
 # through the library's own loader (`from_pretrained`, `open_clip.create_model_and_transforms`).
@@ -507,7 +511,7 @@ with pd.option_context("display.max_colwidth", None):
 #
 # **2. With papermill directly**, giving any knob on the command line (`-p NAME VALUE`). Each
 # chapter is a pair of files: `NN_slug.py`, the source you edit, and `NN_slug.ipynb`, the
-# notebook papermill and Colab run. *jupytext*, a tool that keeps a notebook and a plain-Python
+# notebook papermill and Colab run. *{term}`jupytext`*, a tool that keeps a notebook and a plain-Python
 # copy of it in step, refreshes one from the other:
 #
 # ```bash

@@ -18,11 +18,11 @@
 # # 02 · Measuring predictions
 #
 # Before training anything, we need to know what a good prediction is and what a useless one
-# scores. This chapter builds the yardsticks every later chapter uses: pixel errors, PSNR and
-# SSIM; a temporal-consistency score from optical flow; a CLIP feature similarity that refuses
+# scores. This chapter builds the yardsticks every later chapter uses: pixel errors, {term}`PSNR` and
+# {term}`SSIM`; a temporal-consistency score from optical flow; a {term}`CLIP` feature similarity that refuses
 # to report a number from random weights; three baselines that any model must beat; rollouts
 # that feed a model its own output, and the drift that follows; and the results registry that
-# the benchmark chapter reads. On the way you will measure how much letterbox padding inflates
+# the benchmark chapter reads. On the way you will measure how much {term}`letterbox` padding inflates
 # a score, how each baseline fares on footage that moves little and footage that moves a lot,
 # and why pixel metrics prefer a blurry guess to a sharp one.
 #
@@ -52,7 +52,9 @@ if importlib.util.find_spec("helpers") is None:
 
 
 # %% tags=["parameters"]
-PROFILE = "cpu"  # smoke | cpu | gpu: which row of notebooks/profiles/*.yaml these values come from
+PROFILE = (
+    "cpu"  # smoke | cpu | gpu: which file of notebooks/profiles/ these values come from
+)
 SEED = 0
 DEVICE = "auto"
 FRAME_SIZE = 128  # side of the square frames of the embedded clips
@@ -170,16 +172,16 @@ plt.show()
 # For a predicted frame $\hat x$ and the true frame $x$, both with values in $[0, 1]$ and $P$
 # pixel values (height x width x channels):
 #
-# $$\mathrm{MSE} = \frac{1}{P}\sum_p (\hat x_p - x_p)^2, \qquad
-#   \mathrm{MAE} = \frac{1}{P}\sum_p |\hat x_p - x_p|, \qquad
+# $$\mathrm{{term}`MSE`} = \frac{1}{P}\sum_p (\hat x_p - x_p)^2, \qquad
+#   \mathrm{{term}`MAE`} = \frac{1}{P}\sum_p |\hat x_p - x_p|, \qquad
 #   \mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}}\ \text{dB}.$$
 #
 # PSNR is a log of the MSE: +3 dB means half the squared error. For a sequence we compute it
 # per frame and average (a frame predicted exactly would score infinity; we cap it at 100 dB).
 #
-# Papers on video prediction often report MSE the way the OpenSTL benchmark computes it: the
+# Papers on video prediction often report MSE the way the {term}`OpenSTL` benchmark computes it: the
 # squared error **summed** over the pixels of a frame, then averaged over frames and samples.
-# On 64x64 grey Moving MNIST that is 4096 times the per-pixel MSE; both appear below, named.
+# On 64x64 grey {term}`Moving MNIST` that is 4096 times the per-pixel MSE; both appear below, named.
 #
 # **SSIM** compares local means $\mu$, variances $\sigma^2$ and covariance $\sigma_{xy}$ in 7x7
 # windows, so that it reacts to structure rather than to a uniform shift in brightness:
@@ -224,7 +226,7 @@ assert np.abs(ours - np.array(reference)).max() < 1e-4
 # compared between clips.
 #
 # `datasets.content_masks(units, FRAME_SIZE)` gives, for every frame of the course, a mask
-# that is True on picture content, and every score and rollout helper takes it as `mask=`.
+# that is True on picture content, and every score and {term}`rollout` helper takes it as `mask=`.
 # Here is the held-out `bikes` shot, each frame predicted by the one before it (the copy-last
 # baseline of section 2), scored both ways:
 
@@ -336,8 +338,9 @@ one_step_table.round({"motion": 4, "psnr": 2, "ssim": 4, "mse": 5, "mae": 4})
 # What the table says, written from its numbers:
 
 # %%
-psnr_table = one_step_table["psnr"].unstack()  # clips x baselines
-ssim_table = one_step_table["ssim"].unstack()
+# as the table shows them, so that every gap below is one a reader can check from it
+psnr_table = one_step_table["psnr"].unstack().round(2)  # clips x baselines
+ssim_table = one_step_table["ssim"].unstack().round(4)
 motion = one_step_table["motion"].xs("copy last", level="baseline")
 slowest, fastest = motion.idxmin(), motion.idxmax()
 copy_psnr = psnr_table["copy last"]
@@ -509,7 +512,7 @@ claims.holds(
 
 # %% [markdown]
 # That is why later chapters also look at samples, sharpness and feature similarity, and why a
-# GAN or diffusion model can lose on PSNR while looking better.
+# {term}`GAN` or diffusion model can lose on PSNR while looking better.
 #
 # ## 4. Rollouts and drift
 #
@@ -816,25 +819,27 @@ for model, table in mm_drift.items():
 # downloaded network (helpers.video_scores), and asked of every family from chapter 03 on:
 #
 # - **Does it look like the data?** A *distribution score* compares the set of generated clips
-#   with a set of real ones. Each clip becomes a feature vector: the course autoencoder (chapter
+#   with a set of real ones. Each clip becomes a feature vector: the course {term}`autoencoder` (chapter
 #   04 trains it; here it is trained once and cached) encodes every frame, and the features are
 #   what its latents hold (their mean over time on a 2 x 2 grid, their spread over space) and how
 #   they change (the size of the latent's change from frame to frame, per channel, and the spread
 #   over time of each channel's mean). The **Fréchet distance** fits a Gaussian to each set
 #   (means $\mu$, covariances $\Sigma$) and measures
 #   $\lVert\mu_g - \mu_r\rVert^2 + \operatorname{tr}\big(\Sigma_g + \Sigma_r - 2(\Sigma_g\Sigma_r)^{1/2}\big)$
-#   (FID and FVD are this formula on other features); **KID** is the unbiased squared maximum mean
+#   ({term}`FID` and {term}`FVD` are this formula on other features); **{term}`KID`** is the unbiased squared maximum mean
 #   discrepancy with the kernel $k(x, y) = (x^\top y / d + 1)^3$, which has no bias at small
-#   sample sizes. Both are 0 for two sets from one distribution, up to noise. Neither has a fixed
+#   sample sizes: for two sets from one distribution it is 0 on average and can dip below 0 by
+#   chance. {term}`FD` has no such correction: with few clips it stays above 0 even then (the noise rows
+#   below show by how much at each sample size). Neither has a fixed
 #   scale: each feature is first divided by its spread over the real clips, so both are in those
 #   units, and KID's cubic kernel makes it grow roughly with the sixth power of how many spreads
 #   apart two sets lie (a set far from the data can score in the hundreds of thousands). Read
 #   either against the noise rows below, not against a scale of its own.
-# - **Does it move like the data?** VBench's *dynamic degree* {cite}`huang2023vbench` is the share of
+# - **Does it move like the data?** {term}`VBench`'s *{term}`dynamic degree`* {cite}`huang2023vbench` is the share of
 #   clips that move: optical flow between frames sampled at about 8 fps (Farneback's, in place of
 #   VBench's RAFT), a clip counting as dynamic when enough frame pairs show a large flow. The
 #   *motion ratio* sets the mean flow of the generated clips against the truth's.
-# - **Is it stable?** VBench's *temporal flickering*, $(255 - \overline{|x_{t+1} - x_t|})/255$ on
+# - **Is it stable?** VBench's *{term}`temporal flickering`*, $(255 - \overline{|x_{t+1} - x_t|})/255$ on
 #   0..255 pixels, is 1 for a frozen clip, and its *subject consistency* (cosine similarity of each
 #   frame's features to the previous and to the first frame, here on the autoencoder's latents) is
 #   1 when nothing changes.
@@ -893,7 +898,7 @@ kid_gap = shuffle_table.loc[check_size, "kid gap / spread"]
 claims.say(
     f"With {check_size} clips per set, shuffling the frames in time moves the Fréchet distance from "
     f"{shuffle_table.loc[check_size, 'fd real mean']:.2f} (real against real) to "
-    f"{shuffle_table.loc[check_size, 'fd shuffled mean']:.2f}, {fd_gap:.1f} times the real score's "
+    f"{shuffle_table.loc[check_size, 'fd shuffled mean']:.2f}, a rise of {fd_gap:.1f} times the real score's "
     f"spread, and KID from {shuffle_table.loc[check_size, 'kid real mean']:.3f} to "
     f"{shuffle_table.loc[check_size, 'kid shuffled mean']:.3f} ({kid_gap:.1f} spreads): the course's "
     "features see the order of frames, not only the frames."
@@ -952,19 +957,20 @@ claims.say(
     "(Farneback's flow is not exactly 0 between identical frames: that is the estimator's floor). "
     "Flicker and consistency reward a video that does not move; they are read next to the motion "
     "scores, never alone. "
-    f"Of the three baselines, {named[closest]} comes closest to the real clips' distribution (KID "
-    f"{yardsticks[closest]['kid']:.3f}; two halves of the real clips score up to about "
-    f"{kid_noise:.3f} with {noise_size} clips each); "
     + (
-        f"{named[kid_second]} follows at {yardsticks[kid_second]['kid']:.3f}, "
-        + (
-            f"a gap of {kid_gap_models:.3f}, more than the {kid_spread:.3f} by which real-against-real "
-            "KID varies from one split to another, so the order of the two holds at this sample size."
-            if kid_gap_models > kid_spread
-            else f"a gap of {kid_gap_models:.3f}, within the {kid_spread:.3f} by which real-against-real KID "
-            "varies from one split to another: at this sample size the two are not told apart."
-        )
+        f"Of the three baselines, {named[closest]} comes closest to the real clips' distribution (KID "
+        f"{yardsticks[closest]['kid']:.3f}), and {named[kid_second]} follows at "
+        f"{yardsticks[kid_second]['kid']:.3f}, a gap of {kid_gap_models:.3f}, more than the "
+        f"{kid_spread:.3f} by which real-against-real KID varies from one split to another, so the order "
+        "of the two holds at this sample size"
+        if kid_gap_models > kid_spread
+        else f"On KID, {named[closest]} ({yardsticks[closest]['kid']:.3f}) and {named[kid_second]} "
+        f"({yardsticks[kid_second]['kid']:.3f}) are not told apart: their gap, {kid_gap_models:.3f}, is "
+        f"within the {kid_spread:.3f} by which real-against-real KID varies from one split to another"
     )
+    + f" (two halves of the real clips, {noise_size} clips each, score {noise.loc[noise_size, 'kid mean']:.3f} "
+    f"on average, {kid_noise:.3f} with one spread added; these are independent halves, while the "
+    f"baselines' {len(held)} clips are scored against the {len(held)} true clips they continue)."
 )
 claims.holds(
     copy["dynamic_degree"] == 0 and copy["temporal_flickering"] == 1.0,
@@ -1097,9 +1103,51 @@ results.write_result(
     + video_scores.protocol_notes(feature_ae, len(held)),
 )
 registry = results.results_table(results.load_results(chapter=CHAPTER, profile=PROFILE))
+print(
+    "psnr in dB; ssim 1 = exact; mse on the [0, 1] scale; kid in units of section 9; a blank: not scored for that row"
+)
 registry[
-    ["model", "dataset", "profile", "device", "psnr", "ssim", "mse", "generation_fps"]
+    [
+        "model",
+        "dataset",
+        "profile",
+        "device",
+        "psnr",
+        "ssim",
+        "mse",
+        "kid",
+        "generation_fps",
+    ]
 ].round(3)
+
+# %%
+on_protocol = {
+    model: registry[
+        (registry["model"] == model) & (registry["dataset"] == "clips@64px")
+    ].iloc[0]
+    for model in baselines.BASELINES
+}
+protocol_best = max(baselines.BASELINES, key=lambda m: round(on_protocol[m]["psnr"], 3))
+claims.say(
+    "On the protocol every later family is scored on (clips@64px: 2 given frames, 8 made, the mean over "
+    "them), "
+    + ", ".join(
+        f"{named[m]} scores {on_protocol[m]['psnr']:.3f} dB and SSIM {on_protocol[m]['ssim']:.3f}"
+        for m in baselines.BASELINES
+    )
+    + f": {named[protocol_best]} is the baseline to beat there"
+    + (
+        ", and flow, ahead one step on some shots, loses to copy-last over 8 frames on PSNR"
+        + (
+            " and SSIM."
+            if on_protocol["flow"]["ssim"] < on_protocol["copy last"]["ssim"]
+            else "."
+        )
+        if protocol_best != "flow"
+        and on_protocol["flow"]["psnr"] < on_protocol["copy last"]["psnr"]
+        else "."
+    )
+)
 
 # %% [markdown]
 # ## Exercises

@@ -20,12 +20,12 @@
 # From one frame, the next is not fully determined: a digit seen once could be moving in any
 # direction. A network trained with a pixel loss is pulled towards the average of all the futures
 # it cannot tell apart, and an average of digits moving apart is a blur. A *conditional
-# variational autoencoder* (CVAE) adds a latent variable $z$ meant to hold what the frame does not
-# tell: each draw of $z$ should pick one future. This chapter trains both on Moving MNIST and
+# variational {term}`autoencoder`* (CVAE) adds a latent variable $z$ meant to hold what the frame does not
+# tell: each draw of $z$ should pick one future. This chapter trains both on {term}`Moving MNIST` and
 # measures what each delivers on the course's held-out sequences: how sharp its frames are, how
 # much its samples differ, and how close they come to the truth, one step ahead and over ten-step
 # rollouts, against the baselines of chapter 02. It then moves the idea onto real clips with
-# Stable Diffusion's image autoencoder (offline, a small one of the same class trained here):
+# {term}`Stable Diffusion`'s image autoencoder (offline, a small one of the same class trained here):
 # predict the next frame's latent code and let the autoencoder draw it, scored on the held-out
 # shots.
 #
@@ -55,7 +55,9 @@ if importlib.util.find_spec("helpers") is None:
 
 
 # %% tags=["parameters"]
-PROFILE = "cpu"  # smoke | cpu | gpu: which row of notebooks/profiles/*.yaml these values come from
+PROFILE = (
+    "cpu"  # smoke | cpu | gpu: which file of notebooks/profiles/ these values come from
+)
 SEED = 0
 DEVICE = "auto"
 TRAIN_SEQUENCES = 1000  # Moving MNIST training sequences (19 pairs each)
@@ -69,9 +71,7 @@ VAE_STEPS = 1000  # training steps of the CVAE, and of the deterministic autoenc
 SAMPLES = 5  # futures sampled per input
 FRAME_SIZE = 64  # clips for the Stable Diffusion autoencoder part
 AUTOENCODER_WEIGHTS = "auto"  # hub id, local folder, "auto" (hub if reachable) or "tiny"
-AUTOENCODER_STEPS = (
-    1800  # training steps of the course autoencoder (about two minutes on a 2-core CPU)
-)
+AUTOENCODER_STEPS = 1800  # training steps of the course autoencoder (the line under its training prints the time)
 LATENT_STEPS = 300  # training the latent next-frame network
 FEATURE_STEPS = (
     1800  # the course autoencoder whose latents are the distribution scores' features
@@ -175,10 +175,10 @@ print(f"train {tuple(train_seq.shape)}, test {tuple(test_seq.shape)}")
 # ## The models
 #
 # Both models share a frame encoder, which turns frame $t$ into feature maps at 32, 16 and 8
-# pixels, and a decoder, which builds frame $t+1$ from those features (U-Net skips keep the
+# pixels, and a decoder, which builds frame $t+1$ from those features ({term}`U-Net` skips keep the
 # digits' shapes) and a latent vector $z$.
 #
-# The **conditional VAE** adds two small networks:
+# The **conditional {term}`VAE`** adds two small networks:
 #
 # - a *posterior* $q(z \mid x_t, x_{t+1})$, which sees both frames during training and encodes
 #   what frame $t$ does not tell: where the digits went;
@@ -420,7 +420,7 @@ if len(kl) > 2:
         f"{low_step} ({kl.min():.1f}) and ends at {kl.iloc[-1]:.1f}"
         + (
             f" after the weight reached 1 at step {KL_ANNEAL_STEPS}: the annealing did not keep the KL high "
-            "while the decoder learned to use $z$; the KL rose again once the decoder relied on it."
+            "while the decoder learned to use $z$, and it rose again after its low (the curve shows when, not why)."
             if low_step < KL_ANNEAL_STEPS and kl.iloc[-1] > 2 * kl.min()
             else "."
         )
@@ -484,11 +484,12 @@ one_step = pd.DataFrame(
 ).T
 one_step.loc["truth", "sharpness"] = metrics.sharpness(truth[:, 0])
 one_step["diversity"] = np.nan
-one_step.loc[
-    ["conditional VAE (mean of samples)", "conditional VAE (one sample)"], "diversity"
-] = diversity
+one_step.loc["conditional VAE (one sample)", "diversity"] = diversity
 one_step.loc["deterministic autoencoder", "diversity"] = 0.0
-print(f"diversity of {SAMPLES} samples: {diversity:.4f} mean absolute difference per pixel")
+print(
+    f"diversity: mean absolute difference per pixel between two samples of one input ({SAMPLES} drawn); "
+    + metrics.UNITS
+)
 one_step.round(4)
 
 # %%
@@ -536,6 +537,16 @@ def sharper(a: float, b: float) -> str:
 ae_vs_one, ae_vs_one_by = claims.versus(psnr[AE], psnr[ONE], "dB", tolerance=0.05)
 best_vs_mean, best_vs_mean_by = claims.versus(psnr[BEST], psnr[MEAN], "dB", tolerance=0.05)
 best_vs_ae, best_vs_ae_by = claims.versus(psnr[BEST], psnr[AE], "dB", tolerance=0.05)
+best_ssim_vs_ae = claims.versus(
+    one_step.loc[BEST, "ssim"], one_step.loc[AE, "ssim"], digits=3, tolerance=0.005
+)[0]
+best_mae_vs_ae = claims.versus(
+    one_step.loc[BEST, "mae"],
+    one_step.loc[AE, "mae"],
+    digits=4,
+    tolerance=0.0005,
+    better="lower",
+)[0]
 claims.say(
     f"The true frames have a sharpness of {sharp['truth']:.0f}. The autoencoder's answers reach "
     f"{sharp[AE]:.0f} ({sharp[AE] / sharp['truth']:.0%} of it) and one CVAE sample "
@@ -560,11 +571,18 @@ claims.say(
         else "no single future comes closer to the truth than the samples' average: the samples "
         "differ, but not enough along the motion that happened for picking one to pay."
     )
-    + f" Even so, the oracle's pick {best_vs_ae} the autoencoder's single answer {best_vs_ae_by}: "
+    + f" On PSNR the oracle's pick {best_vs_ae} the autoencoder's single answer {best_vs_ae_by}; on SSIM "
+    f"it {best_ssim_vs_ae} it ({one_step.loc[BEST, 'ssim']:.3f} against {one_step.loc[AE, 'ssim']:.3f}) and on "
+    f"MAE it {best_mae_vs_ae} it ({one_step.loc[BEST, 'mae']:.4f} against {one_step.loc[AE, 'mae']:.4f}): "
     + (
-        "choosing among the samples with the truth buys what the blur of one answer already has."
-        if best_vs_ae != "beats"
-        else "the samples hold a future closer to the truth than the blur."
+        "picking among the samples with the truth buys structure and absolute error, not squared error, "
+        "which the blur of one answer already earns."
+        if best_vs_ae != "beats" and "beats" in (best_ssim_vs_ae, best_mae_vs_ae)
+        else (
+            "choosing among the samples with the truth buys nothing the blur of one answer lacks."
+            if best_vs_ae != "beats"
+            else "the samples hold a future closer to the truth than the blur."
+        )
     )
 )
 
@@ -630,9 +648,9 @@ if PROFILE != "smoke":
 # %% [markdown]
 # ## Rollouts: the Moving MNIST protocol
 #
-# The scores are those of chapter 02: `openstl_mse` and `openstl_mae` are OpenSTL's convention,
+# The scores are those of chapter 02: `openstl_mse` and `openstl_mae` are {term}`OpenSTL`'s convention,
 # the squared (absolute) error summed over a frame's 64 x 64 pixels on the $[0, 1]$ scale and
-# averaged over frames and sequences (4,096 times the per-pixel MSE). The `fps` column is frames
+# averaged over frames and sequences (4,096 times the per-pixel {term}`MSE`). The `fps` column is frames
 # predicted per second on this run's device, one sequence at a time, decoding included: one
 # timing, to be read to its order of magnitude.
 #
@@ -673,6 +691,10 @@ baseline_rollouts = {  # the same protocol for chapter 02's baselines, as yardst
 table = pd.DataFrame(
     {name: scores for name, (_, scores, _) in {**protocol, **baseline_rollouts}.items()}
 ).T
+print(
+    f"{len(sequences)} Moving MNIST test sequences; openstl_mse/mae summed over a frame's pixels on the "
+    "[0, 1] scale (lower is better), ssim 1 = exact, psnr in dB, fps: frames predicted per second"
+)
 table[["openstl_mse", "openstl_mae", "ssim", "psnr", "fps"]].round(3)
 
 # %% [markdown]
@@ -724,14 +746,37 @@ claims.say(
     f"autoencoder's {yardsticks[AE]['kid']:.2f}, while {frozen_kid}, a baseline that learns nothing, scores "
     f"{yardsticks[frozen_kid]['kid']:.2f} with a dynamic degree of {yardsticks[frozen_kid]['dynamic_degree']:.2f}. "
     "KID (chapter 02, section 9) has no fixed scale: it is in units of the real features' spread and grows "
-    "fast with the distance between two sets; "
+    "fast with the distance between two sets. "
+    + " ".join(
+        f"On {score.upper()} the {n} loses to "
+        + (
+            ", ".join(losers)
+            if (
+                losers := [
+                    b
+                    for b in baselines.BASELINES
+                    if yardsticks[b][score] < yardsticks[n][score]
+                ]
+            )
+            else "no baseline"
+        )
+        + "."
+        for score in ("kid", "fd")
+        for n in models
+    )
     + (
-        "on these features frames that hardly move lie nearer the real clips than either model's, so "
-        "KID is read next to the motion scores, never alone."
+        " A baseline that learns nothing lies nearer the real clips than either model, "
+        + (
+            "even one that moves as flow does, "
+            if yardsticks[frozen_kid]["dynamic_degree"] > 0.5
+            else "one whose frames hardly move, "
+        )
+        + "so KID is read next to the motion scores, never alone."
         if yardsticks[frozen_kid]["kid"] < min(yardsticks[n]["kid"] for n in models)
-        else "here both models lie nearer the real clips than every baseline."
+        else " Here both models lie nearer the real clips than every baseline."
     )
 )
+
 
 # %%
 CVAE = "conditional VAE"
@@ -806,8 +851,28 @@ if split_verdict:
             for m in split_verdict
         )
         + ". Neither score alone says which rollout looks "
-        "more like moving digits; the GIF below shows them."
+        "more like moving digits; the GIF below shows the truth and the two models."
     )
+rollout_losses = {
+    m: {
+        score: [
+            b
+            for b in baseline_rollouts
+            if (table.loc[b, score] > table.loc[m, score]) == (score == "ssim")
+        ]
+        for score in ("ssim", "openstl_mae")
+    }
+    for m in models
+}
+claims.say(
+    "Against every baseline over the ten steps (lower MAE is better): "
+    + "; ".join(
+        f"the {m} loses on SSIM to {', '.join(lost['ssim']) or 'none'} and on OpenSTL's MAE to "
+        f"{', '.join(lost['openstl_mae']) or 'none'}"
+        for m, lost in rollout_losses.items()
+    )
+    + "."
+)
 
 # %%
 example = 0
@@ -846,11 +911,12 @@ for name, (_, scores, drift_table) in protocol.items():
 # ## An image autoencoder as the drawing hand
 #
 # Stable Diffusion does not work on pixels but on the latent code of an image autoencoder
-# (`AutoencoderKL`): a 4-channel map, which Stable Diffusion's own autoencoder makes 8 times
-# smaller than the image on each side. The same split of labour works for next-frame
+# (`AutoencoderKL`): a map of a few channels, which Stable Diffusion's own autoencoder makes 8
+# times smaller than the image on each side (the course's offline autoencoder's own shape is
+# printed below). The same split of labour works for next-frame
 # prediction: a small network predicts the next frame's *latent* from the current one, and the
 # autoencoder's decoder draws it. The held-out shots, the same for every chapter, are only
-# scored; every score on the clips counts picture content only (the letterbox padding is masked
+# scored; every score on the clips counts picture content only (the {term}`letterbox` padding is masked
 # out with `datasets.content_masks`, so black bars never count as a match).
 #
 # With access to the model hub, `AUTOENCODER_WEIGHTS="auto"` loads Stable Diffusion's VAE with
@@ -1010,7 +1076,7 @@ claims.say(
     f"{latent_numbers:,} numbers per frame against their "
     f"{3 * (FRAME_SIZE // 4) ** 2:,} and {3 * (FRAME_SIZE // 2) ** 2:,}. "
     + (
-        "Whatever a latent model predicts is drawn at about this quality at best."
+        "A latent model's predictions are drawn through this decoder, whose reconstructions score this."
         if vs4 == "beats"
         else "A model built on these latents draws worse than a small image enlarged: the "
         "autoencoder, not the prediction, limits what the latent chapters can show."
@@ -1179,8 +1245,9 @@ claims.say(
     f"({clip_psnr['copy last']:.2f} dB) {ceiling_vs_copy_by}"
     + (
         ": the autoencoder's own reconstruction error is larger than the change from one frame "
-        "to the next, so nothing built on it can beat copy-last on these shots, and the scores "
-        "below measure the pipeline rather than what latent prediction can do."
+        "to the next: to beat copy-last on these shots, a latent model would have to decode closer to the "
+        "truth than the true next frame's own latent does, so the scores below measure the pipeline "
+        "rather than what latent prediction can do."
         if ceiling_vs_copy != "beats"
         else ": the autoencoder draws these frames well enough for latent prediction to matter."
     )
@@ -1199,7 +1266,7 @@ claims.say(
 )
 
 # %% [markdown]
-# A rollout stays in latent space: each predicted latent is fed back without decoding, and
+# A {term}`rollout` stays in latent space: each predicted latent is fed back without decoding, and
 # only the frames shown are decoded. Two references run beside it: the first frame's latent
 # held unchanged (decoded), and the first frame itself held unchanged (copy-last in pixels).
 
@@ -1245,7 +1312,9 @@ for column, ax, label in zip(
         ax.plot(reference.index, reference[column], linestyle="--", label=name)
     ax.set(xlabel="step", ylabel=label)
 drift_axes[0].legend()
-fig.suptitle(f"latent rollouts on the held-out shots ({horizon} steps)")
+fig.suptitle(
+    f"latent rollouts: {len(test_runs)}, one from the first frame of each held-out shot ({horizon} steps)"
+)
 plt.tight_layout()
 plt.show()
 
@@ -1261,7 +1330,9 @@ claims.say(
     f"The latent rollout's PSNR goes from {clip_drift.loc[1, 'psnr']:.2f} dB at step 1 to "
     f"{clip_drift.loc[last, 'psnr']:.2f} dB at step {last}; at step {last} it {roll_vs_hold} the "
     f"held copy-last latent {roll_vs_hold_by}, and copy-last in pixels stands at "
-    f"{pixels_last:.2f} dB. "
+    f"{pixels_last:.2f} dB. These are {len(test_runs)} rollouts, one from the first frame of each held-out "
+    "shot, so the curves are those of a few frames, not of an average over the shots' frames as in the "
+    "one-step table above (which is why copy-last's step 1 differs from its one-step score there). "
     + {
         "beats": "Rolled forward, the predicted changes of the latent keep closer to the shots "
         "than a latent held still.",

@@ -62,7 +62,7 @@ parameters.check(
 )
 
 # %%
-from helpers import claims, datasets, metrics, results, runtime
+from helpers import claims, datasets, runtime
 
 runtime.seed_everything(SEED)  # also pins the thread counts; the registry records them
 CHAPTER = "NN_slug"
