@@ -162,13 +162,17 @@ print(f"PyTorch {torch.__version__} on {device}; outputs in {runtime.display_pat
 #
 # ## Frames to latents
 #
-# Every frame goes through the course autoencoder: the one chapter 04 trains on the training
-# shots (fine-tuning {term}`Stable Diffusion`'s with hub access, from random weights offline), trained
-# once and cached by `pretrained.course_autoencoder`, so this chapter draws with the same
-# weights. With access to the model hub, `AUTOENCODER_WEIGHTS="auto"` loads
-# Stable Diffusion's autoencoder through diffusers' `from_pretrained`; offline a small model of
-# the same class is trained here, and every output says so. The latents are standardised per
-# channel with the training shots' statistics, so the diffusion sees unit-variance data.
+# Every frame goes through the course autoencoder, the one chapter 04 describes:
+# `pretrained.course_autoencoder` makes it once and caches it, so every chapter that asks for it
+# with the same settings draws with the same weights. With access to the model hub,
+# `AUTOENCODER_WEIGHTS="auto"` starts from {term}`Stable Diffusion`'s autoencoder (diffusers'
+# `from_pretrained`) and fine-tunes it on the course's pictures; offline, a small model of the
+# same class is trained from random weights instead (whichever it was, the line under the code
+# says). The latents are standardised per channel with the training shots' statistics, so the
+# diffusion sees unit-variance data. The scores for generated video further down use the feature
+# encoder every chapter shares (`video_scores.feature_encoder`: the offline autoencoder at 64 px,
+# seed 0, `FEATURE_STEPS` steps); the label printed with those scores names its weights, so a
+# reader can see whether it is the autoencoder this chapter draws with.
 
 # %%
 ae = pretrained.course_autoencoder(

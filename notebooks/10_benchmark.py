@@ -614,12 +614,25 @@ claims.say(
 # ### Quality by horizon
 #
 # The error at every predicted frame. Chapter 09's models were rolled on past the 10 frames of the
-# protocol; the dotted line marks where their training window ended (the longest context plus
-# prediction they ever saw; the four share it, so their lines coincide).
+# protocol; the dotted line marks the last made frame whose attention band still reaches a given
+# frame (the band is as long as a training window; past it, every frame is made from frames the
+# model made itself). The four share it, so their lines coincide.
 
 # %%
+LINESTYLES = (
+    "-",
+    "--",
+    "-.",
+    ":",
+)  # after the 10 default colours, the next lines change style
+
+
+def style_of(i: int) -> str:
+    return LINESTYLES[(i // 10) % len(LINESTYLES)]
+
+
 fig, ax = plt.subplots(figsize=(8, 3.6))
-for r in mnist:
+for i, r in enumerate(mnist):
     h = pd.DataFrame(r["horizons"])
     if "openstl_mse" in h:
         curve = h.set_index("step")["openstl_mse"]
@@ -627,7 +640,7 @@ for r in mnist:
         curve = h.set_index("step")["mse"] * 4096
     else:
         continue
-    line = ax.plot(curve.index, curve.values, label=r["model"], linewidth=1.2)
+    line = ax.plot(curve.index, curve.values, style_of(i), label=r["model"], linewidth=1.2)
     trained = r["metrics"].get("trained_horizon")
     if trained and r["chapter"].startswith("09"):
         ax.axvline(trained - 1, color=line[0].get_color(), linestyle=":", linewidth=0.8)
@@ -688,10 +701,12 @@ if len(shot_table):
 # %%
 if made:
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 3.8))
-    for r in made:
+    for i, r in enumerate(made):
         h = pd.DataFrame(r["horizons"])
         if "psnr" in h:
-            left.plot(h["step"], h["psnr"], marker=".", linewidth=1, label=r["model"])
+            left.plot(
+                h["step"], h["psnr"], style_of(i), marker=".", linewidth=1, label=r["model"]
+            )
     left.set(
         xlabel="made frame", ylabel="PSNR (dB)", title="held-out shots: PSNR by horizon"
     )
