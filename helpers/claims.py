@@ -60,15 +60,15 @@ def compare(
 def versus(a: float, b: float, unit: str = "", digits: int = 2, tolerance: float = 0.0, better: str = "higher"):
     """(verb, margin) for score `a` against `b`: ("beats", "by 0.42 dB"), ("loses to", "by 1.30
     dB") or ("ties with", "within 0.05 dB"); `better` says whether "higher" or "lower" scores are
-    better, `tolerance` how close counts as a tie. The margin is the difference of the two values
-    rounded to `digits`, so that it is what a reader gets from a table showing them that way."""
+    better, `tolerance` how close counts as a tie. The margin is the exact difference, rounded: a
+    caller whose table shows fewer digits than the sentence rounds its values first (chapter 02)."""
     if better not in ("higher", "lower"):
         raise BadInputError(f"better={better!r}: use 'higher' or 'lower'")
     gap = a - b if better == "higher" else b - a
     word = compare(gap, 0.0, higher="beats", lower="loses to", same="ties with", tolerance=tolerance)
     if word == "ties with":
         return word, f"within {tolerance:.{digits}f} {unit}".rstrip()
-    return word, f"by {abs(round(a, digits) - round(b, digits)):.{digits}f} {unit}".rstrip()
+    return word, f"by {abs(a - b):.{digits}f} {unit}".rstrip()
 
 
 def holds(condition: bool, claim: str) -> None:

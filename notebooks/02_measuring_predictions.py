@@ -172,7 +172,7 @@ plt.show()
 # For a predicted frame $\hat x$ and the true frame $x$, both with values in $[0, 1]$ and $P$
 # pixel values (height x width x channels):
 #
-# $$\mathrm{{term}`MSE`} = \frac{1}{P}\sum_p (\hat x_p - x_p)^2, \qquad
+# $$\mathrm{MSE} = \frac{1}{P}\sum_p (\hat x_p - x_p)^2, \qquad
 #   \mathrm{{term}`MAE`} = \frac{1}{P}\sum_p |\hat x_p - x_p|, \qquad
 #   \mathrm{PSNR} = 10 \log_{10} \frac{1}{\mathrm{MSE}}\ \text{dB}.$$
 #

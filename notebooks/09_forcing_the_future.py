@@ -1113,7 +1113,13 @@ sentences = [
     (
         f"Every model's frames are brighter than the truth's from the first one made (mean intensity "
         f"{min(first_light.values()):.3f} to {max(first_light.values()):.3f} at frame 1, the truth "
-        f"{true_light:.3f}): the models add a haze of their own, not a drift that grows."
+        f"{true_light:.3f})"
+        + (
+            ": the models add a haze of their own from the start, and it does not grow by the last frame."
+            if max(drift[k]["mean_intensity"].iloc[-1] for k in made_keys)
+            <= 1.2 * max(first_light.values())
+            else "; by the last frame it has grown further."
+        )
         if min(first_light.values()) > 1.2 * true_light
         else f"At frame 1 the models' mean intensity is {min(first_light.values()):.3f} to "
         f"{max(first_light.values()):.3f}, the truth's {true_light:.3f}."

@@ -22,7 +22,7 @@
 # This chapter reads only those records and sets the families side by side on the same footing:
 # the course's {term}`Moving MNIST` test sequences (10 frames given, 10 predicted) and its held-out shots
 # at 64 pixels (2 frames given, 8 made); quality by horizon, realism, motion and flicker, speed and
-# cost. It trains one more model, a strong reference that no chapter built: TAU, a convolutional
+# cost. It trains one more model, a reference from the literature that no chapter built: TAU, a convolutional
 # predictor of the SimVP family. Published figures stand beside ours, marked as quoted, with the
 # conditions they were measured under. It ends with a verdict, written from the tables: which
 # family to reach for, for which job.

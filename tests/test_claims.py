@@ -14,7 +14,8 @@ def test_versus_reads_the_numbers_in_the_direction_that_is_better():
     assert claims.versus(25.81, 25.80, "dB", tolerance=0.05) == ("ties with", "within 0.05 dB")
     # the margin a reader reads off a table that shows 30.00 and 27.51, not 2.4965 rounded
     assert claims.signed(-0.001, "dB") == "0.00 dB" and claims.signed(-0.3) == "-0.30"
-    assert claims.versus(29.9951, 27.5149, "dB") == ("beats", "by 2.49 dB")  # unrounded: 2.48
+    # the exact difference, rounded: 33.0633 - 20.7851 is 12.28 from a table of four decimals
+    assert claims.versus(20.7851, 33.0633, "dB") == ("loses to", "by 12.28 dB")
 
 
 def test_compare_and_signed():
