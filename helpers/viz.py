@@ -263,18 +263,19 @@ _SORT_SCRIPT = """
 
 
 def _tidy_for_display(frame):
-    """Missing values as NaN whatever their type (so every blank shows alike), and columns of whole
-    numbers (counts) as integers, not 10.000."""
+    """(frame, formatters): missing values as NaN whatever their type (so every blank shows
+    alike), and a formatter for each column of whole numbers (counts), so that 10 is not 10.000."""
     import pandas as pd
 
     frame = frame.astype(object).where(frame.notna(), np.nan).infer_objects()
+    formatters = {}
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_float_dtype(values) and values.notna().any():
             present = values.dropna()
             if (present == present.round()).all() and present.abs().max() < 2**53:
-                frame[column] = values.astype("Int64")
-    return frame
+                formatters[column] = lambda v: "-" if pd.isna(v) else f"{int(v):,}"
+    return frame, formatters
 
 
 def sortable_table(frame, name: str, digits: int = 3, caption: str | None = None) -> None:
@@ -290,8 +291,13 @@ def sortable_table(frame, name: str, digits: int = 3, caption: str | None = None
 
     sys.stdout.flush()  # a caption printed just before belongs above the table, not after it
     identifier = "sortable-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    table = _tidy_for_display(frame).to_html(
-        table_id=identifier, float_format=lambda v: f"{v:,.{digits}f}", na_rep="-", border=0
+    tidy, formatters = _tidy_for_display(frame)
+    table = tidy.to_html(
+        table_id=identifier,
+        formatters=formatters,
+        float_format=lambda v: f"{v:,.{digits}f}",
+        na_rep="-",
+        border=0,
     )
     heading = f"<p><strong>{html_text.escape(caption)}</strong></p>\n" if caption else ""
     display(HTML(heading + table + _SORT_SCRIPT % {"id": identifier}))
