@@ -860,7 +860,8 @@ quoted_table("self_forcing")
 # %%
 if forcing:
     ours = forcing_table[late_name]
-    theirs = {row["name"]: row["vbench_chunk"] for row in quoted["self_forcing"]["rows"]}
+    # chapter 09 generates frame by frame: the paper's frame-wise column is the like for like
+    theirs = {row["name"]: row["vbench_frame"] for row in quoted["self_forcing"]["rows"]}
     tf_key = next((k for k in ours.index if k.startswith("teacher forcing")), None)
     df_key = next((k for k in ours.index if k.startswith("diffusion forcing (frame")), None)
     if tf_key and df_key:
@@ -876,10 +877,10 @@ if forcing:
         claims.say(
             f"Far past the window, {ours_order} has the lower error here ({ours[tf_key]:.1f} for teacher forcing, "
             f"{ours[df_key]:.1f} for diffusion forcing); in the quoted ablation, without distillation and "
-            f"chunk-wise, {paper_order} scores the higher VBench total "
+            f"frame-wise, {paper_order} scores the higher VBench total "
             f"({theirs['teacher forcing, 50 x 2 steps']:.2f} against {theirs['diffusion forcing, 50 x 2 steps']:.2f}): "
             + (
-                "the two orders agree."
+                "the two orders agree (ours from one run, with no seed spread)."
                 if ours_order == paper_order
                 else "the two orders disagree, at a scale and on a measure far from the paper's."
             )
@@ -890,7 +891,8 @@ if forcing:
 #
 # Which family to reach for, job by job, written from the tables above (each sentence names the
 # row it comes from). The scale of this book limits what it can show: offline, every pretrained
-# network is replaced by a tiny one trained here, and every model trains for minutes on a CPU.
+# network is replaced by a tiny one trained here, and every model trains on this CPU for the time
+# the cost table gives.
 
 
 # %%
@@ -1044,6 +1046,13 @@ verdict.append(
     + (f" Untrained networks appear as baselines ({untrained})." if untrained else "")
     + " The other networks were trained from random weights in their chapters."
 )
+baseline_answers = sum(f"({FAMILIES['02']}" in line for line in verdict)
+if baseline_answers:
+    verdict.append(
+        f"{baseline_answers} of the answers above {'is' if baseline_answers == 1 else 'are'} a rule that "
+        "learns nothing (the baseline family): on that yardstick no course model beats it at this scale, "
+        "and the honest recommendation there is the baseline."
+    )
 claims.say("\n\n".join(f"- {line}" for line in verdict))
 
 # %% [markdown]
