@@ -978,11 +978,11 @@ def label(key) -> str:
     return key[0] if key[1] in ("frame by frame", "-") else f"{key[0]} ({key[1]})"
 
 
-def late_versus(key, other) -> tuple[str, str]:
-    """claims.versus on the late error of two rows (lower is better; within 1.0 is a tie)."""
+def error_versus(key, other, column: str = LATE) -> tuple[str, str]:
+    """claims.versus on the error in `column` of two rows (lower is better; within 1.0 is a tie)."""
     return claims.versus(
-        summary.loc[key, LATE],
-        summary.loc[other, LATE],
+        summary.loc[key, column],
+        summary.loc[other, column],
         better="lower",
         digits=1,
         tolerance=1.0,
@@ -990,14 +990,14 @@ def late_versus(key, other) -> tuple[str, str]:
 
 
 def versus_copy(key) -> str:
-    verb, by = late_versus(key, COPY)
+    verb, by = error_versus(key, COPY)
     return f"{label(key)} {verb} copying the last given frame {by}"
 
 
 def beaten(key) -> str:
     """Which of the two digit-free frames a model's late error beats (by more than 1)."""
     wins = [name for name, ref in (("the blank frame", BLANK), ("the mean frame", MEAN))
-            if summary.loc[key, LATE] < summary.loc[ref, LATE] - 1.0]  # fmt: skip
+            if error_versus(key, ref)[0] == "beats"]  # fmt: skip
     if len(wins) == 1:
         return f"beats {wins[0]} only"
     return "beats both" if wins else "beats neither"
@@ -1018,7 +1018,7 @@ def lost_to(key, column: str) -> list[str]:
     return [
         name
         for name, ref in YARDSTICKS.items()
-        if summary.loc[key, column] > summary.loc[ref, column] + 1.0
+        if error_versus(key, ref, column)[0] == "loses to"
     ]
 
 
@@ -1047,7 +1047,7 @@ kid_gap = (
     summary.loc[kid_ranked[1], "KID at the last frame"]
     - summary.loc[kid_ranked[0], "KID at the last frame"]
 )
-pyramid_verb, pyramid_by = late_versus(PYRAMID, DF)
+pyramid_verb, pyramid_by = error_versus(PYRAMID, DF)
 first_light = {k: drift[k]["mean_intensity"].iloc[0] for k in made_keys}
 true_light = truth_table["mean_intensity"].iloc[0]
 grew_less = [

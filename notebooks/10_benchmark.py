@@ -157,15 +157,16 @@ MARGIN_WORDS = (
 )
 
 
-def losers(values: pd.Series, reference: float, lower: bool, column: str = "") -> list[str]:
-    """The rows of `values` that score worse than `reference` (lower is better when `lower`) by
-    more than the column's margin (MARGINS, by the column's first word; else 1% of `reference`)."""
+def loses(value: float, reference: float, lower: bool, column: str = "") -> bool:
+    """Whether `value` scores worse than `reference` (lower is better when `lower`) by more than
+    the column's margin (MARGINS, by the column's first word; else 1% of `reference`)."""
     margin = MARGINS.get(column.split()[0] if column else "", 0.01 * abs(reference))
-    return [
-        m
-        for m, v in values.items()
-        if (v > reference + margin if lower else v < reference - margin)
-    ]
+    return value > reference + margin if lower else value < reference - margin
+
+
+def losers(values: pd.Series, reference: float, lower: bool, column: str = "") -> list[str]:
+    """The rows of `values` that lose to `reference` (see `loses`)."""
+    return [m for m, v in values.items() if loses(v, reference, lower, column)]
 
 
 # %% [markdown]
@@ -521,7 +522,7 @@ tau_losses = {  # the rows that learn nothing which TAU loses to, column by colu
     column: [
         m
         for m, v in no_learning[column].dropna().items()
-        if losers(pd.Series({"TAU": tau_row[column]}), v, lower, column)
+        if loses(tau_row[column], v, lower, column)
     ]
     for column, lower in (("SSIM", False), ("MAE (OpenSTL)", True), ("PSNR (dB)", False))
     if tau_row is not None

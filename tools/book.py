@@ -43,7 +43,7 @@ from helpers.course import Chapter, chapters
 from helpers.errors import CourseError, ProfileError
 from helpers.results import load_results, results_dir
 from helpers.results import validate as results_validate
-from helpers.runtime import PROFILES, course_root, load_profile
+from helpers.runtime import PROFILES, atomic_write_bytes, course_root, load_profile
 
 BRANCH = "main"
 SETUP_MARKER = "# Set-up: works in Colab"
@@ -341,9 +341,8 @@ def write_timings(path: Path, timings: list[dict]) -> None:
     with contextlib.suppress(OSError, json.JSONDecodeError, TypeError, KeyError):
         kept = {t["chapter"]: t for t in json.loads(path.read_text())}
     kept.update({t["chapter"]: t for t in timings})
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps([kept[name] for name in sorted(kept)], indent=1))
-    partial.replace(path)  # a run killed while writing leaves the previous file whole
+    # a run killed while writing leaves the previous file whole
+    atomic_write_bytes(path, json.dumps([kept[name] for name in sorted(kept)], indent=1).encode())
 
 
 def read_timings(profile: str) -> dict[str, dict]:
